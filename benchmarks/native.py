@@ -1,0 +1,115 @@
+"""Native pipeline figures (CPython + numpy + onnxruntime): the reference for the browser.
+
+Measures, on the same sounds and model as the browser benchmark:
+- decode + STFT + encode of N sources (WAV files from hydrogen-drumkits, each <= 5 s);
+- click -> playable audio (latent rule + decoder + Griffin-Lim + WAV bytes), p50 / p95;
+- scrub: generations per second for a continuous sequence of nearby points.
+
+    python benchmarks/native.py [--model models/default] [--sources 50] [--clicks 50] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "py"))
+from intellimixer import audio, latent, phase, spectral  # noqa: E402
+from intellimixer.model import NativeModel  # noqa: E402
+
+HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
+
+
+def source_files(n: int, max_seconds: float = 5.0) -> list[Path]:
+    """``n`` hydrogen-drumkits WAV files of at most ``max_seconds``, in a fixed spread-out order."""
+    files = sorted(HYDROGEN.glob("*/*.wav"), key=lambda f: zlib.crc32(str(f.relative_to(HYDROGEN)).encode()))
+    out = []
+    for f in files:
+        x, sr = audio.read_wav(f)
+        if len(x) <= max_seconds * sr and not audio.is_silent(x):
+            out.append(f)
+        if len(out) == n:
+            break
+    return out
+
+
+def percentile(values, q) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def run(model_dir: Path, n_sources: int, n_clicks: int, n_scrub: int = 60, seed: int = 0) -> dict:
+    model = NativeModel(model_dir, threads=1)
+    m = model.manifest
+    files = source_files(n_sources)
+    blobs = [f.read_bytes() for f in files]
+    model.encode(np.zeros((1, *m.input_shape), np.float32))  # session warm-up, as the app does
+    model.decode(np.zeros((1, m.latent_dim), np.float32))
+
+    t0 = time.perf_counter()
+    specs = []
+    for b in blobs:
+        x, sr = audio.read_wav(b)
+        specs.append(spectral.analyze(audio.prepare(x, sr, m.sample_rate, m.n_samples), m.stft, m.representation))
+    t1 = time.perf_counter()
+    mu = np.concatenate([model.encode(s[None])[0] for s in specs])
+    t2 = time.perf_counter()
+
+    dims = (m.dims[0].index, m.dims[1].index)
+    (x0, x1), (y0, y1) = latent.axis_ranges(mu, dims)
+    rng = np.random.default_rng(seed)
+    clicks = []
+    for _ in range(n_clicks):
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        t = time.perf_counter()
+        z, _ = latent.idw_point(mu, dims, x, y)
+        wav = audio.write_wav(phase.synthesize(model.decode(z)[0], m), m.sample_rate)
+        clicks.append(time.perf_counter() - t)
+        assert len(wav) > m.n_samples * 2
+
+    # scrub: a straight drag across the map, one generation per pointer position
+    t = time.perf_counter()
+    for k in range(n_scrub):
+        f = k / max(n_scrub - 1, 1)
+        z, _ = latent.idw_point(mu, dims, x0 + f * (x1 - x0), y0 + 0.5 * (y1 - y0))
+        audio.write_wav(phase.synthesize(model.decode(z)[0], m), m.sample_rate)
+    scrub_s = time.perf_counter() - t
+
+    return {
+        "model": m.name,
+        "sources": len(files),
+        "prepare_stft_s": t1 - t0,
+        "encode_s": t2 - t1,
+        "decode_stft_encode_s": t2 - t0,
+        "click_p50_ms": 1000 * percentile(clicks, 50),
+        "click_p95_ms": 1000 * percentile(clicks, 95),
+        "scrub_generations_per_s": n_scrub / scrub_s,
+        "gl_iterations": m.phase.n_iter,
+        "sound_seconds": m.duration,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default=str(ROOT / "models" / "default"))
+    ap.add_argument("--sources", type=int, default=50)
+    ap.add_argument("--clicks", type=int, default=50)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    r = run(Path(args.model), args.sources, args.clicks)
+    print(f"native pipeline, model '{r['model']}', {r['sources']} sources, {r['sound_seconds']:.3f} s sounds, {r['gl_iterations']} GL iterations")
+    print(f"  decode + STFT + encode of {r['sources']} sources: {r['decode_stft_encode_s']:.3f} s "
+          f"(prepare+STFT {r['prepare_stft_s']:.3f} s, encode {r['encode_s']:.3f} s)")
+    print(f"  click -> playable audio: p50 {r['click_p50_ms']:.1f} ms, p95 {r['click_p95_ms']:.1f} ms")
+    print(f"  scrub: {r['scrub_generations_per_s']:.1f} generations/s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, indent=1))
+
+
+if __name__ == "__main__":
+    main()
