@@ -121,3 +121,23 @@ def test_network_down_with_real_transport():
     with pytest.raises(fs.FreesoundError, match="Could not reach Freesound") as e:
         asyncio.run(fs.search("kick", 3, base_url="http://127.0.0.1:9/apiv2"))
     assert e.value.kind == "network"
+
+
+def test_attribution_text_and_info_tags_in_a_wav():
+    import numpy as np
+
+    from intellimixer import audio
+
+    a, b = fs.parse_search(RESULT)
+    text, info = fs.attribution([(b.to_dict(), 0.25), (a.to_dict(), 0.7), ({"name": "my kick.wav", "origin": "local"}, 0.05)], "footstep_dim1_0.10_dim2_-0.20")
+    lines = text.splitlines()
+    assert lines[0] == "footstep_dim1_0.10_dim2_-0.20"
+    body = [line for line in lines if line.startswith("- ")]
+    assert body[0].startswith("-  70.0%  <img src=x onerror=alert(1)> by ana -- https://freesound.org/s/1/ -- License: CC BY-NC 4.0")
+    assert body[0].endswith("[non-commercial]")
+    assert "step by bo" in body[1] and "CC0 1.0" in body[1] and "[" not in body[1]
+    assert "my kick.wav (your local file)" in body[2]
+    assert any("commercially" in line for line in lines)
+    assert info["IART"] == "ana, bo"
+    wav = audio.write_wav(np.zeros(100, np.float32), 16000, info=info)
+    assert audio.read_info(wav)["ICMT"].startswith("<img src=x onerror=alert(1)> by ana")

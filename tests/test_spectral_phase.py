@@ -108,3 +108,26 @@ def test_synthesize_from_representation(drums, linear_bundle):
     # log-spectral distance in dB over bins above the floor
     lsd = np.sqrt(np.mean(((S - S2) * 80.0)[S > 0.05] ** 2))
     assert lsd < 10.0
+
+
+def test_rgba_view_is_magma_with_low_frequencies_at_the_bottom():
+    S = np.zeros((256, 128), np.float32)
+    S[0, :] = 1.0  # loud DC row
+    img = spectral.to_rgba(S)
+    assert img.shape == (256, 128, 4) and img.dtype == np.uint8
+    assert img[-1, 0].tolist() == [252, 253, 191, 255]  # bottom row: magma's brightest
+    assert img[0, 0].tolist() == [0, 0, 4, 255]  # top row: magma's darkest
+    ramp = spectral.to_rgba(np.linspace(0, 1, 256, dtype=np.float32)[None, :])[0, :, :3].astype(int)
+    lum = ramp @ np.array([299, 587, 114])
+    assert np.all(np.diff(lum) >= -60)  # lightness rises monotonically (up to rounding)
+    assert lum[-1] > lum[0] + 150_000
+
+
+def test_waveform_envelope():
+    x = np.sin(np.linspace(0, 20 * np.pi, 16384)).astype(np.float32)
+    env = audio.envelope(x, 200)
+    assert env.shape == (200, 2)
+    assert np.all(env[:, 0] <= env[:, 1])
+    assert env[:, 1].max() > 0.99 and env[:, 0].min() < -0.99
+    short = audio.envelope(np.arange(10, dtype=np.float32), 50)
+    assert short[0].tolist() == [0, 0] and short[-1].tolist() == [9, 9]

@@ -314,3 +314,24 @@ def prepare(
     if align_onset:
         x = x[onset(x) :]
     return normalize_peak(fit_length(x, n_samples))
+
+
+def envelope(x: np.ndarray, width: int) -> np.ndarray:
+    """Min/max envelope for drawing a waveform ``width`` pixels wide.
+
+    Returns float32 ``[width, 2]`` (column minimum, column maximum); a signal shorter than
+    ``width`` is stretched (each sample covers several columns).
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(-1)
+    if width < 1:
+        raise ValueError("width must be >= 1")
+    out = np.zeros((width, 2), dtype=np.float32)
+    if len(x) == 0:
+        return out
+    edges = np.linspace(0, len(x), width + 1).astype(np.int64)
+    for k in range(width):  # width is a few hundred pixels; each slice is vectorised
+        a, b = edges[k], max(edges[k + 1], edges[k] + 1)
+        if a < len(x):
+            seg = x[a:b]
+            out[k] = seg.min(), seg.max()
+    return out

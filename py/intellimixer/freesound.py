@@ -257,3 +257,51 @@ async def search(
     if not 200 <= status < 300:
         raise error_for_status(status, body)
     return parse_search(body)
+
+
+def attribution(entries, title: str, app_url: str = "") -> tuple[str, dict[str, str]]:
+    """Credits for a generated sound: readable text and WAV INFO tags.
+
+    Args:
+        entries: ``(meta, weight)`` pairs of the sources that shaped the sound, where
+            ``meta`` is a :meth:`Sound.to_dict` (Freesound) or ``{"name", "origin": "local"}``.
+        title: the generated sound's title (e.g. its file name without extension).
+
+    Returns:
+        ``(text, info)``: a plain-text credit list (one line per source, heaviest first,
+        with its weight and licence; sources under non-commercial or sampling licences are
+        marked) and ``{"INAM", "IART", "ICMT", "ICOP"}`` tags for :func:`audio.write_wav`.
+    """
+    rows = sorted(((dict(m), float(w)) for m, w in entries), key=lambda r: -r[1])
+    lines = [f"{title}", "Made with Audio Intellimixer from these sounds (weight = share of the mix):", ""]
+    notes = set()
+    for meta, w in rows:
+        if meta.get("origin") == "local":
+            lines.append(f"- {w:6.1%}  {meta.get('name', 'local file')} (your local file)")
+            continue
+        lic = licence_info(str(meta.get("license", "")))
+        flag = ""
+        if lic["sampling"]:
+            flag = "  [sampling licence]"
+            notes.add("Sampling+ licences allow transformation but whole-work redistribution only non-commercially.")
+        elif lic["noncommercial"]:
+            flag = "  [non-commercial]"
+            notes.add("Sounds under non-commercial licences (BY-NC) may not be used commercially.")
+        credit = meta.get("credit") or (
+            f"{meta.get('name', '')} by {meta.get('username', '')} -- {meta.get('url', '')} -- License: {lic['name']}"
+        )
+        lines.append(f"- {w:6.1%}  {credit}{flag}")
+    if notes:
+        lines += ["", *sorted(notes)]
+    lines += ["", "Sounds from Freesound (https://freesound.org); credit the authors above as their licences require."]
+    text = "\n".join(lines) + "\n"
+    authors = sorted({str(m.get("username")) for m, _ in rows if m.get("username")})
+    info = {
+        "INAM": title,
+        "IART": ", ".join(authors)[:500] or "Audio Intellimixer",
+        "ICMT": "; ".join(
+            (str(m.get("credit") or m.get("name", "")) + f" (weight {w:.2f})") for m, w in rows
+        )[:2000],
+        "ISFT": "Audio Intellimixer" + (f" {app_url}" if app_url else ""),
+    }
+    return text, info
