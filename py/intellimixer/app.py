@@ -1,0 +1,410 @@
+"""App glue: the state of one app session, shared by the browser worker and tests.
+
+The browser worker (``py/worker.py``) owns one :class:`Session`; it feeds it decoded audio
+and a model backend (onnxruntime-web there, onnxruntime in CPython tests) and returns
+what the page draws.  Nothing here touches the DOM or JavaScript, so every rule
+(staging of query results, axis mapping, clicks, file names, error wording) is testable
+under CPython.
+
+Conventions: latent dims are 0-based here and 1-based in labels; map positions handed to
+the page are normalised ``(nx, ny)`` in [0, 1] with ``ny = 0`` at the bottom.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import audio, latent, phase, spectral
+from .model import Manifest, ManifestError
+
+MAX_SOUNDS = 150
+DEFAULT_SOUNDS = 20
+DEFAULT_QUERY = "footstep"
+
+
+class AppError(ValueError):
+    """A user-facing problem (bad input, wrong order of actions); the message is shown as is."""
+
+
+class Backend(Protocol):
+    """Runs a model's encoder and decoder (onnxruntime-web in the browser)."""
+
+    async def encode(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[B, n_bins, n_frames]`` -> ``(mu, logvar)`` each ``[B, D]``."""
+
+    async def decode(self, z: np.ndarray) -> np.ndarray:
+        """``[B, D]`` -> ``[B, n_bins, n_frames]``."""
+
+
+@dataclass
+class Source:
+    """A sound on the map: where it came from, its audio and its latent."""
+
+    key: str
+    meta: dict[str, Any]
+    pcm: np.ndarray  # mono float32 at ``sr`` as decoded (untrimmed), kept for model swaps
+    sr: int
+    origin: str = "freesound"  # or "local"
+    mu: np.ndarray | None = None
+
+    def public(self) -> dict[str, Any]:
+        m = self.meta
+        return {
+            "key": self.key,
+            "origin": self.origin,
+            "name": str(m.get("name", self.key)),
+            "username": str(m.get("username", "")),
+            "license_name": str(m.get("license_name", "")),
+            "url": str(m.get("url", "")),
+            "credit": str(m.get("credit", "")),
+        }
+
+
+@dataclass
+class Generated:
+    """A sound made by a click on the map."""
+
+    number: int
+    dims: tuple[int, int]
+    x: float
+    y: float
+    z: np.ndarray
+    weights: list[tuple[str, float]]
+    filename: str
+    seconds: float = 0.0
+
+
+@dataclass
+class Batch:
+    """Sources of one query being loaded; they replace the previous query's sources only
+    once at least one of them made it (a failed query loses nothing)."""
+
+    id: int
+    query: str
+    origin: str = "freesound"  # "local": files added beside the current sounds
+    sources: list[Source] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def check_count(value: Any) -> int:
+    """The number of sounds asked for, as an int in 1..150, or an :class:`AppError`."""
+    try:
+        f = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise AppError(f"The number of sounds must be a whole number from 1 to {MAX_SOUNDS}.") from None
+    if not math.isfinite(f) or f != int(f) or not 1 <= f <= MAX_SOUNDS:
+        raise AppError(f"The number of sounds must be a whole number from 1 to {MAX_SOUNDS}.")
+    return int(f)
+
+
+def check_query(value: Any) -> str:
+    q = " ".join(str(value or "").split())
+    if not q:
+        raise AppError("Type a keyword to search Freesound for.")
+    if len(q) > 200:
+        raise AppError("The keyword is too long (200 characters at most).")
+    return q
+
+
+def slug(text: str, fallback: str = "sound") -> str:
+    """A file-name-safe version of ``text`` (letters, digits, ``-``)."""
+    s = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40]
+    return s or fallback
+
+
+def wav_filename(query: str, dims: tuple[int, int], x: float, y: float) -> str:
+    """Download name: query and map coordinates, e.g. ``footstep_dim1_0.53_dim2_-1.20.wav``."""
+    return f"{slug(query)}_dim{dims[0] + 1}_{x:.2f}_dim{dims[1] + 1}_{y:.2f}.wav"
+
+
+def describe_error(exc: BaseException) -> str:
+    """A status-panel message for any exception raised while serving the page."""
+    from . import freesound
+
+    if isinstance(exc, (AppError, freesound.FreesoundError)):
+        return str(exc)
+    if isinstance(exc, ManifestError):
+        return f"Model rejected, previous model kept: {exc}"
+    if isinstance(exc, audio.AudioError):
+        return str(exc)
+    text = str(exc) or type(exc).__name__
+    return f"Unexpected error: {type(exc).__name__}: {text}"[:500]
+
+
+class Session:
+    """Everything one page holds: model, sources, dims, generated sounds."""
+
+    def __init__(self) -> None:
+        self.manifest: Manifest | None = None
+        self.backend: Backend | None = None
+        self.sources: list[Source] = []
+        self.dims: tuple[int, int] = (0, 1)
+        self.query: str = DEFAULT_QUERY
+        self.generated: list[Generated] = []
+        self._batch: Batch | None = None
+        self._batches = 0
+        self._generated_count = 0
+        self._keys = 0
+
+    # --- model ------------------------------------------------------------------------
+
+    def model_info(self) -> dict[str, Any] | None:
+        m = self.manifest
+        if m is None:
+            return None
+        return {
+            "name": m.name,
+            "description": m.description,
+            "latent_dim": m.latent_dim,
+            "sample_rate": m.sample_rate,
+            "n_samples": m.n_samples,
+            "duration": m.duration,
+            "dims": [
+                {"index": d.index, "label": d.label or f"dim {d.index + 1}", "kl": d.kl} for d in m.dims
+            ],
+            "default_dims": self.default_dims(m),
+            "license": m.license,
+        }
+
+    @staticmethod
+    def default_dims(m: Manifest) -> list[int]:
+        """Default X/Y: the manifest's first two entries of ``dims`` (the most active)."""
+        return [m.dims[0].index, m.dims[1].index]
+
+    async def set_model(self, manifest: Manifest, backend: Backend) -> dict[str, Any]:
+        """Swap in a validated model; re-encode the sources it can take as they are.
+
+        Returns ``{"model": info, "stale": [keys needing audio at the new rate],
+        "dropped": [messages]}``.  Sources at another sample rate are left out of the map
+        until :meth:`replace_audio` gives their audio at the new rate.
+        """
+        old_sources = self.sources
+        self.manifest, self.backend = manifest, backend
+        self.dims = tuple(self.default_dims(manifest))  # type: ignore[assignment]
+        self.generated = []
+        self._batch = None
+        stale, dropped, kept = [], [], []
+        for s in old_sources:
+            s.mu = None
+            if s.sr != manifest.sample_rate:
+                stale.append(s.key)
+                kept.append(s)
+                continue
+            try:
+                s.mu = await self._encode_pcm(s.pcm, s.sr)
+                kept.append(s)
+            except audio.AudioError as e:
+                dropped.append(f"{s.public()['name']}: {describe_error(e)}")
+        self.sources = kept
+        return {"model": self.model_info(), "stale": stale, "dropped": dropped}
+
+    async def replace_audio(self, key: str, pcm: np.ndarray, sr: int) -> dict[str, Any]:
+        """New decoded audio for a source (e.g. at a new model's rate); re-encodes it."""
+        src = self._find(key)
+        try:
+            src.mu = await self._encode_pcm(pcm, sr)
+        except audio.AudioError:
+            self.sources.remove(src)
+            raise
+        src.pcm, src.sr = np.asarray(pcm, dtype=np.float32), int(sr)
+        return src.public()
+
+    def _require_model(self) -> Manifest:
+        if self.manifest is None or self.backend is None:
+            raise AppError("The model is still loading; wait for 'Ready' in the status panel.")
+        return self.manifest
+
+    async def _encode_pcm(self, pcm: np.ndarray, sr: int) -> np.ndarray:
+        m = self._require_model()
+        x = audio.prepare(np.asarray(pcm, dtype=np.float32), int(sr), m.sample_rate, m.n_samples)
+        S = spectral.analyze(x, m.stft, m.representation)
+        mu, _ = await self.backend.encode(S[None])
+        mu = np.asarray(mu, dtype=np.float32).reshape(-1)
+        if mu.shape != (m.latent_dim,):
+            raise ManifestError("latent_dim", f"is {m.latent_dim} but the encoder returned {mu.size} values")
+        if not np.all(np.isfinite(mu)):
+            raise audio.CorruptAudioError("the encoder returned non-finite values for this sound")
+        return mu
+
+    # --- sources ----------------------------------------------------------------------
+
+    def begin_batch(self, query: str, origin: str = "freesound") -> int:
+        """Start loading the sounds of a query (or, with ``origin="local"``, of local files);
+        returns the batch id."""
+        self._require_model()
+        self._batches += 1
+        label = check_query(query) if origin == "freesound" else (" ".join(str(query).split()) or "local files")
+        self._batch = Batch(self._batches, label, origin)
+        return self._batch.id
+
+    def _current(self, batch_id: int) -> Batch:
+        if self._batch is None or self._batch.id != batch_id:
+            raise AppError("That search was replaced by a newer one.")
+        return self._batch
+
+    async def add_source(
+        self, batch_id: int, meta: dict[str, Any], pcm: np.ndarray, sr: int, origin: str = "freesound"
+    ) -> dict[str, Any]:
+        """Encode one decoded sound into the batch. Raises AudioError for unusable audio."""
+        batch = self._current(batch_id)
+        mu = await self._encode_pcm(pcm, sr)
+        batch = self._current(batch_id)  # a newer search may have started meanwhile
+        self._keys += 1
+        key = f"{origin[0]}{meta.get('id', self._keys)}-{self._keys}"
+        src = Source(key, dict(meta), np.asarray(pcm, dtype=np.float32), int(sr), origin, mu)
+        batch.sources.append(src)
+        return src.public()
+
+    def fail_source(self, batch_id: int, name: str, reason: str) -> None:
+        """Record a sound of the batch that could not be loaded (download/decode)."""
+        self._current(batch_id).failures.append(f"{name}: {reason}")
+
+    def commit_batch(self, batch_id: int) -> dict[str, Any]:
+        """Finish a batch: its sources replace the previous query's if any loaded.
+
+        Returns ``{"loaded", "failed", "failures", "kept_previous", "message", "map"}``.
+        """
+        batch = self._current(batch_id)
+        self._batch = None
+        n_ok, n_bad = len(batch.sources), len(batch.failures)
+        detail = ""
+        if batch.failures:
+            shown = "; ".join(batch.failures[:3]) + (" ..." if n_bad > 3 else "")
+            detail = f" ({n_bad} failed: {shown})"
+        if n_ok == 0:
+            kept = bool(self.sources)
+            if batch.origin == "local":
+                msg = f"None of the {n_bad} files could be loaded{detail}."
+            else:
+                msg = f"None of the {n_bad} sounds for '{batch.query}' could be loaded{detail}."
+            if kept:
+                msg += " The previous sounds stay on the map."
+            return {"loaded": 0, "failed": n_bad, "failures": batch.failures, "kept_previous": kept,
+                    "message": msg, "ok": False, "map": self.map_state()}
+        if batch.origin == "local":
+            self.sources = self.sources + batch.sources
+            msg = f"Ready: {n_ok} local file{'s' if n_ok != 1 else ''} added to the map{detail}. Click the map to make a sound."
+        else:
+            self.sources = [s for s in self.sources if s.origin != "freesound"] + batch.sources
+            self.query = batch.query
+            self.generated = []
+            msg = f"Ready: {n_ok} sound{'s' if n_ok != 1 else ''} for '{batch.query}' on the map{detail}. Click the map to make a sound."
+        return {"loaded": n_ok, "failed": n_bad, "failures": batch.failures, "kept_previous": False,
+                "message": msg, "ok": True, "map": self.map_state()}
+
+    def _find(self, key: str) -> Source:
+        for s in self.sources:
+            if s.key == key:
+                return s
+        raise AppError("That sound is no longer on the map.")
+
+    def source_audio(self, key: str) -> tuple[np.ndarray, int]:
+        s = self._find(key)
+        return s.pcm, s.sr
+
+    # --- map --------------------------------------------------------------------------
+
+    def set_dims(self, i: int, j: int) -> dict[str, Any]:
+        m = self._require_model()
+        i, j = int(i), int(j)
+        if not (0 <= i < m.latent_dim and 0 <= j < m.latent_dim):
+            raise AppError(f"Dims must be between 1 and {m.latent_dim}.")
+        self.dims = (i, j)
+        return self.map_state()
+
+    def _encoded(self) -> list[Source]:
+        return [s for s in self.sources if s.mu is not None]
+
+    def latents(self) -> np.ndarray | None:
+        enc = self._encoded()
+        return np.stack([s.mu for s in enc]) if enc else None
+
+    def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        return latent.axis_ranges(self.latents(), self.dims)
+
+    def map_state(self) -> dict[str, Any]:
+        """What the page draws: axis ranges, points in normalised coordinates."""
+        (x0, x1), (y0, y1) = self.ranges()
+        i, j = self.dims
+
+        def norm(x: float, y: float) -> tuple[float, float]:
+            return (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
+
+        points = []
+        for s in self._encoded():
+            x, y = float(s.mu[i]), float(s.mu[j])
+            nx, ny = norm(x, y)
+            points.append({**s.public(), "x": x, "y": y, "nx": nx, "ny": ny})
+        gen = []
+        for g in self.generated:
+            x, y = float(g.z[i]), float(g.z[j])
+            nx, ny = norm(x, y)
+            gen.append({"number": g.number, "x": x, "y": y, "nx": nx, "ny": ny, "filename": g.filename})
+        labels = {d.index: d.label for d in self.manifest.dims} if self.manifest else {}
+        return {
+            "dims": [i, j],
+            "labels": [labels.get(i, f"dim {i + 1}"), labels.get(j, f"dim {j + 1}")],
+            "x_range": [x0, x1],
+            "y_range": [y0, y1],
+            "points": points,
+            "generated": gen,
+            "query": self.query,
+        }
+
+    def to_latent(self, nx: float, ny: float) -> tuple[float, float]:
+        (x0, x1), (y0, y1) = self.ranges()
+        return x0 + float(nx) * (x1 - x0), y0 + float(ny) * (y1 - y0)
+
+    # --- generation -------------------------------------------------------------------
+
+    def check_can_generate(self) -> None:
+        self._require_model()
+        if not self._encoded():
+            raise AppError("Load some sounds first: type a keyword and press go, then click the map.")
+
+    async def generate(self, nx: float, ny: float, n_iter: int | None = None) -> tuple[bytes, dict[str, Any]]:
+        """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show."""
+        self.check_can_generate()
+        m = self.manifest
+        if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
+            raise AppError("Click inside the map.")
+        enc = self._encoded()
+        lat = np.stack([s.mu for s in enc])
+        x, y = self.to_latent(nx, ny)
+        dims = self.dims
+        z, w = latent.idw_point(lat, dims, x, y)
+        S = await self.backend.decode(z[None].astype(np.float32))
+        S = np.asarray(S, dtype=np.float32).reshape(m.stft.n_bins, m.stft.n_frames)
+        wave = phase.synthesize(S, m, n_iter=n_iter)
+        order = np.argsort(-w)[:5]
+        weights = [(enc[k].public()["name"], float(w[k])) for k in order if w[k] > 0.005]
+        credits = [
+            f"{enc[k].public()['credit'] or enc[k].public()['name']} (weight {w[k]:.0%})"
+            for k in np.argsort(-w) if w[k] > 0.005
+        ]
+        self._generated_count += 1
+        g = Generated(self._generated_count, dims, x, y, z, weights, wav_filename(self.query, dims, x, y))
+        self.generated.append(g)
+        info = {
+            "number": g.number,
+            "dims": list(dims),
+            "x": x,
+            "y": y,
+            "filename": g.filename,
+            "weights": [{"name": n, "weight": wt} for n, wt in weights],
+            "duration": m.duration,
+            "sample_rate": m.sample_rate,
+            "peak": float(np.max(np.abs(wave))) if wave.size else 0.0,
+            "map": self.map_state(),
+        }
+        info["credits"] = credits
+        tags = {
+            "INAM": f"{self.query}, dim {dims[0] + 1} = {x:.3f}, dim {dims[1] + 1} = {y:.3f}",
+            "ISFT": "Audio Intellimixer",
+            "ICMT": ("Made from: " + "; ".join(credits))[:4000],
+        }
+        return audio.write_wav(wave, m.sample_rate, info=tags), info

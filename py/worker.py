@@ -1,0 +1,371 @@
+"""PyScript worker entry of the Audio Intellimixer page.
+
+Runs in a Web Worker (started by ``static/app.js`` with PyScript's ``PyWorker``), so the page
+never freezes while Python works.  It holds the app state (:class:`intellimixer.app.Session`),
+runs the encoder/decoder with onnxruntime-web (one ``InferenceSession`` per model part,
+explicit ``wasm`` execution provider) and exports the functions listed in ``__export__``
+to the page.  Each exported function returns a JSON string ``{"ok": true, ...}`` or
+``{"ok": false, "error": message}`` (``generate`` returns ``{json, wav}`` on success), so a
+failure never breaks the page and the status panel always has a clear message.
+
+The worker runs from a ``blob:`` URL: every URL it uses is absolute, given by the page.
+"""
+import asyncio
+import json
+import sys
+import time
+from urllib.parse import urljoin
+
+import js
+import pyodide_js
+from pyodide.code import run_js
+from pyodide.ffi import to_js
+
+STATE = {"config": {}, "ort": None, "session": None, "threads": 1}
+
+
+def _obj(value):
+    """Python dict/list -> plain JS object/array."""
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+def _describe(exc):
+    try:
+        from intellimixer.app import describe_error
+    except Exception:  # numpy not loaded yet
+        return f"{type(exc).__name__}: {exc}"
+    return describe_error(exc)
+
+
+def exported(fn):
+    """Wrap an async exported function: exceptions become ``{"ok": false, "error": ...}``."""
+
+    async def wrapper(*args):
+        try:
+            result = await fn(*args)
+        except Exception as exc:  # noqa: BLE001 - every failure goes to the status panel
+            print(f"intellimixer worker: {fn.__name__} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
+        if isinstance(result, str):
+            return result
+        return json.dumps({"ok": True, **(result or {})})
+
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+async def _fetch_bytes(url, what):
+    from pyodide.http import pyfetch
+
+    from intellimixer.app import AppError
+
+    try:
+        resp = await pyfetch(url)
+    except Exception as exc:  # fetch() rejects: offline, CORS, bad URL
+        raise AppError(f"Could not download {what} from {url} ({exc}).") from None
+    if not resp.ok:
+        raise AppError(f"Could not download {what}: {url} answered HTTP {resp.status}.")
+    return await resp.bytes()
+
+
+# --- runtime ----------------------------------------------------------------------------
+
+
+@exported
+async def boot(config_json):
+    """Load numpy (from the configured Pyodide package base) and onnxruntime-web."""
+    cfg = json.loads(config_json)
+    STATE["config"] = cfg
+    t0 = time.perf_counter()
+    numpy_url = cfg["packages_base"] + cfg["numpy_file"]
+    threads = int(cfg.get("threads") or 1)
+    timings = {}
+
+    async def load_numpy():
+        try:
+            import numpy  # noqa: F401 - already there (e.g. a warm interpreter)
+        except ImportError:
+            # Loaded by URL: works for the CDN and for a local folder whose wheel was built
+            # elsewhere (its hash may differ from pyodide-lock.json, hence no integrity check).
+            await pyodide_js.loadPackage(numpy_url, _obj({"checkIntegrity": False}))
+        timings["numpy_s"] = round(time.perf_counter() - t0, 3)
+
+    async def load_ort():
+        ort = await run_js(f"import({json.dumps(cfg['ort_base'] + 'ort.wasm.min.mjs')})")
+        ort.env.wasm.wasmPaths = cfg["ort_base"]
+        ort.env.wasm.numThreads = threads
+        ort.env.logLevel = "error"
+        timings["ort_s"] = round(time.perf_counter() - t0, 3)
+        return ort
+
+    _, ort = await asyncio.gather(load_numpy(), load_ort())
+    try:
+        import numpy as np
+    except ImportError:
+        return {"ok": False, "error": (
+            f"Could not load numpy from {cfg['packages_base']} (offline, or the package folder lacks "
+            f"{cfg['numpy_file']}). Serve a local copy with scripts/serve.py --pyodide-packages DIR.")}
+    STATE["ort"] = ort
+    STATE["threads"] = threads
+    from intellimixer.app import Session
+
+    STATE["session"] = Session()
+    return {"numpy": np.__version__, **timings, "python": sys.version.split()[0], "threads": threads}
+
+
+# --- model ------------------------------------------------------------------------------
+
+
+class OrtBackend:
+    """Encoder and decoder of one model bundle in onnxruntime-web."""
+
+    def __init__(self, manifest, encoder, decoder):
+        self.manifest = manifest
+        self.encoder = encoder
+        self.decoder = decoder
+
+    @staticmethod
+    async def create(manifest, files):
+        """Sessions for ``files`` (name -> bytes); checks names, shapes and latent size."""
+        from intellimixer import model
+
+        ort = STATE["ort"]
+        external = [{"path": name, "data": to_js(files[name])} for name in manifest.external_data]
+        options = {"executionProviders": ["wasm"], "graphOptimizationLevel": "all"}
+        sessions = []
+        try:
+            for part in ("encoder", "decoder"):
+                spec = getattr(manifest, part)
+                opts = _obj({**options, "externalData": []})
+                if external:
+                    opts.externalData = to_js(external, dict_converter=js.Object.fromEntries)
+                try:
+                    sess = await ort.InferenceSession.create(to_js(files[spec["file"]]), opts)
+                except Exception as exc:
+                    raise model.ManifestError(f"{part}.file", f"{spec['file']} could not be loaded by onnxruntime-web ({exc})") from None
+                sessions.append(sess)
+                model.check_io(manifest, part, _io_shapes(sess, "input"), _io_shapes(sess, "output"))
+            backend = OrtBackend(manifest, *sessions)
+            await backend.smoke_test()
+            return backend
+        except BaseException:
+            for s in sessions:
+                try:
+                    await s.release()
+                except Exception:
+                    pass
+            raise
+
+    async def smoke_test(self):
+        """Run both parts once on zeros: shapes must match the manifest (also warms up)."""
+        import numpy as np
+
+        from intellimixer import model
+
+        m = self.manifest
+        S = await self.decode(np.zeros((1, m.latent_dim), np.float32))
+        if S.size != m.stft.n_bins * m.stft.n_frames:
+            raise model.ManifestError("decoder.output_shape", f"says {m.stft.n_bins}x{m.stft.n_frames} per sound but the decoder returned {S.size} values")
+        mu, _ = await self.encode(np.zeros((1, m.stft.n_bins, m.stft.n_frames), np.float32))
+        if mu.size != m.latent_dim:
+            raise model.ManifestError("latent_dim", f"is {m.latent_dim} but the encoder returned {mu.size} values")
+
+    async def _run(self, sess, name, x, outputs):
+        import numpy as np
+
+        ort = STATE["ort"]
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        tensor = ort.Tensor.new("float32", to_js(x.reshape(-1)), to_js(list(x.shape)))
+        feeds = js.Object.new()
+        js.Reflect.set(feeds, name, tensor)
+        try:
+            result = await sess.run(feeds)
+        except Exception as exc:
+            from intellimixer import model
+
+            raise model.ManifestError("model", f"inference failed: input {name!r} of shape {list(x.shape)} was rejected ({exc})") from None
+        out = []
+        for o in outputs:
+            t = js.Reflect.get(result, o)
+            out.append(np.array(t.data.to_py(), dtype=np.float32).reshape([int(d) for d in t.dims]))
+        return out
+
+    async def encode(self, S):
+        m = self.manifest
+        x = S.reshape(-1, 1, m.stft.n_bins, m.stft.n_frames)
+        mu, logvar = await self._run(self.encoder, m.encoder["input"], x,
+                                     [m.encoder["outputs"]["mu"], m.encoder["outputs"]["logvar"]])
+        return mu.reshape(x.shape[0], -1), logvar.reshape(x.shape[0], -1)
+
+    async def decode(self, z):
+        m = self.manifest
+        (S,) = await self._run(self.decoder, m.decoder["input"], z.reshape(-1, m.latent_dim), [m.decoder["output"]])
+        return S.reshape(-1, m.stft.n_bins, m.stft.n_frames)
+
+
+def _io_shapes(sess, kind):
+    """Tensor name -> shape (ints; None for symbolic axes) from ORT-web's metadata."""
+    names = list(getattr(sess, f"{kind}Names"))
+    meta = getattr(sess, f"{kind}Metadata", None)
+    shapes = {n: None for n in names}
+    if meta is not None:
+        for item in meta:
+            shape = getattr(item, "shape", None)
+            if shape is not None and item.name in shapes:
+                shapes[item.name] = [d if isinstance(d, int) else None for d in shape]
+    return shapes
+
+
+async def _install(files, source):
+    """Validate a bundle (name -> bytes) and swap it in; the old model stays on failure."""
+    from intellimixer import model
+    from intellimixer.app import AppError
+
+    json_names = [n for n in files if n.lower().endswith(".json")]
+    if not json_names:
+        raise AppError("Model rejected, previous model kept: no manifest among the files. "
+                       "Select the manifest .json together with the encoder and decoder .onnx files.")
+    name = "manifest.json" if "manifest.json" in json_names else json_names[0]
+    if len(json_names) > 1 and name != "manifest.json":
+        raise AppError("Model rejected, previous model kept: several .json files and none is named manifest.json.")
+    manifest = model.load_manifest(bytes(files[name]))
+    model.check_bundle_files(manifest, [n for n in files if n != name])
+    t0 = time.perf_counter()
+    backend = await OrtBackend.create(manifest, files)
+    session = STATE["session"]
+    old = session.backend
+    result = await session.set_model(manifest, backend)
+    if old is not None:
+        for s in (old.encoder, old.decoder):
+            try:
+                await s.release()
+            except Exception:
+                pass
+    result["load_s"] = round(time.perf_counter() - t0, 3)
+    result["source"] = source
+    result["map"] = session.map_state()
+    return result
+
+
+@exported
+async def load_model_url(manifest_url):
+    """Load the bundle whose manifest is at ``manifest_url`` (absolute)."""
+    from intellimixer import model
+
+    if STATE["session"] is None:
+        raise RuntimeError("runtime not booted")
+    raw = await _fetch_bytes(manifest_url, "the model manifest")
+    manifest = model.load_manifest(bytes(raw))
+    names = list(manifest.files)
+    data = await asyncio.gather(*(_fetch_bytes(urljoin(manifest_url, f), f"model file {f}") for f in names))
+    files = {"manifest.json": raw, **dict(zip(names, data))}
+    return await _install(files, manifest_url)
+
+
+@exported
+async def load_model_files(files_obj):
+    """Load an uploaded bundle: ``files_obj`` is a JS object file name -> Uint8Array."""
+    names = list(js.Object.keys(files_obj))
+    files = {n: js.Reflect.get(files_obj, n).to_bytes() for n in names}
+    return await _install(files, "upload: " + ", ".join(sorted(names)))
+
+
+@exported
+async def model_info():
+    return {"model": STATE["session"].model_info()}
+
+
+# --- sources ----------------------------------------------------------------------------
+
+
+@exported
+async def search(query, count, token):
+    """Freesound text search; starts a batch. Returns the sounds to fetch."""
+    from intellimixer import app, freesound
+
+    session = STATE["session"]
+    query = app.check_query(query)
+    count = app.check_count(count)
+    session._require_model()
+    cfg = STATE["config"]
+    token = (token or "").strip() or (cfg.get("freesound_token") or "").strip()
+    if not token:
+        raise app.AppError("Enter your Freesound API token first (get one at https://freesound.org/apiv2/apply).")
+    sounds = await freesound.search(query, count, token, cfg.get("freesound_api") or freesound.API_BASE,
+                                    max_duration=float(cfg.get("max_duration", 5.0)))
+    batch = session.begin_batch(query)
+    return {"batch": batch, "query": query, "sounds": [s.to_dict() for s in sounds][:count]}
+
+
+@exported
+async def begin_local(label):
+    """Start a batch of local files (issue 5 uses this; same staging as a search)."""
+    return {"batch": STATE["session"].begin_batch(label or "local files", origin="local")}
+
+
+@exported
+async def add_source(batch, meta_json, pcm, sr):
+    import numpy as np
+
+    x = np.array(pcm.to_py(), dtype=np.float32)
+    meta = json.loads(meta_json)
+    point = await STATE["session"].add_source(int(batch), meta, x, int(sr), meta.get("origin", "freesound"))
+    return {"source": point}
+
+
+@exported
+async def fail_source(batch, name, reason):
+    STATE["session"].fail_source(int(batch), str(name), str(reason))
+    return {}
+
+
+@exported
+async def commit_batch(batch):
+    return STATE["session"].commit_batch(int(batch))
+
+
+@exported
+async def replace_audio(key, pcm, sr):
+    import numpy as np
+
+    x = np.array(pcm.to_py(), dtype=np.float32)
+    return {"source": await STATE["session"].replace_audio(str(key), x, int(sr)), "map": STATE["session"].map_state()}
+
+
+# --- map --------------------------------------------------------------------------------
+
+
+@exported
+async def set_dims(i, j):
+    return {"map": STATE["session"].set_dims(int(i), int(j))}
+
+
+@exported
+async def map_state():
+    return {"map": STATE["session"].map_state()}
+
+
+@exported
+async def check_can_generate():
+    STATE["session"].check_can_generate()
+    return {}
+
+
+async def generate(nx, ny):
+    """A click on the map -> ``{json, wav}`` (wav: Uint8Array) or an error JSON string."""
+    t0 = time.perf_counter()
+    try:
+        wav, info = await STATE["session"].generate(float(nx), float(ny))
+    except Exception as exc:  # noqa: BLE001
+        print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
+    info["ok"] = True
+    info["seconds"] = round(time.perf_counter() - t0, 4)
+    return _obj({"json": json.dumps(info), "wav": to_js(wav)})
+
+
+__export__ = [
+    "boot", "load_model_url", "load_model_files", "model_info",
+    "search", "begin_local", "add_source", "fail_source", "commit_batch", "replace_audio",
+    "set_dims", "map_state", "check_can_generate", "generate",
+]

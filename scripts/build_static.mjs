@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Vendors the browser runtimes from node_modules into static/vendor/ (gitignored).
+// Copies only the files the app loads: Pyodide core, PyScript's dist (no source maps),
+// onnxruntime-web's WASM-only ES module build. Run with `npm ci && npm run build`.
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const nm = join(root, "node_modules");
+const out = join(root, "static", "vendor");
+
+const pins = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies;
+const version = (pkg) => JSON.parse(readFileSync(join(nm, pkg, "package.json"), "utf8")).version;
+for (const pkg of Object.keys(pins)) {
+  let v;
+  try { v = version(pkg); } catch { fail(`${pkg} is not installed: run \`npm ci\` first`); }
+  if (v !== pins[pkg]) fail(`${pkg} ${v} is installed but package.json pins ${pins[pkg]}: run \`npm ci\``);
+}
+
+function fail(msg) { console.error(`build_static: ${msg}`); process.exit(1); }
+
+rmSync(out, { recursive: true, force: true });
+let total = 0;
+function copy(pkg, files, dest) {
+  mkdirSync(join(out, dest), { recursive: true });
+  for (const f of files) {
+    const src = join(nm, pkg, f);
+    const dst = join(out, dest, f.split("/").pop());
+    copyFileSync(src, dst);
+    total += statSync(dst).size;
+  }
+}
+
+// Pyodide core: the interpreter, the stdlib and the lock file (package names, versions, hashes).
+copy("pyodide", ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"], "pyodide");
+
+// PyScript: every chunk of dist/ may be imported lazily by core.js; skip source maps.
+const psDist = join(nm, "@pyscript", "core", "dist");
+copy("@pyscript/core", readdirSync(psDist).filter((f) => !f.endsWith(".map")).map((f) => `dist/${f}`), "pyscript");
+
+// onnxruntime-web, WASM execution provider only (the full dist/ is ~140 MB).
+copy("onnxruntime-web", ["dist/ort.wasm.min.mjs", "dist/ort-wasm-simd-threaded.mjs", "dist/ort-wasm-simd-threaded.wasm"], "ort");
+
+// A small runtime description for the worker: versions and the lock entries of the packages
+// it may load (numpy eagerly; scipy and its dependencies only lazily).
+const lock = JSON.parse(readFileSync(join(nm, "pyodide", "pyodide-lock.json"), "utf8"));
+const wanted = new Set();
+const addWithDeps = (name) => {
+  if (wanted.has(name) || !lock.packages[name]) return;
+  wanted.add(name);
+  for (const d of lock.packages[name].depends || []) addWithDeps(d);
+};
+["numpy", "scipy"].forEach(addWithDeps);
+const packages = {};
+for (const name of wanted) {
+  const p = lock.packages[name];
+  packages[name] = { file_name: p.file_name, sha256: p.sha256, depends: p.depends || [], version: p.version };
+}
+const runtime = {
+  pyodide: version("pyodide"),
+  pyscript: version("@pyscript/core"),
+  onnxruntime_web: version("onnxruntime-web"),
+  pyodide_cdn: `https://cdn.jsdelivr.net/pyodide/v${version("pyodide")}/full/`,
+  packages,
+};
+writeFileSync(join(out, "runtime.json"), JSON.stringify(runtime, null, 2) + "\n");
+console.log(`build_static: vendored Pyodide ${runtime.pyodide}, PyScript ${runtime.pyscript}, onnxruntime-web ${runtime.onnxruntime_web} into static/vendor/ (${(total / 1e6).toFixed(1)} MB)`);

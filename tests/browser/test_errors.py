@@ -1,0 +1,222 @@
+"""Every error case of issue 4 gives a clear status message, and the app keeps what it had.
+
+One page is booted and loaded with sounds once per module; each case then runs on it and
+checks the message *and* that the map, the model and the drop-downs are unchanged.
+Needs numpy inside Pyodide (INTELLIMIXER_PYODIDE_PACKAGES).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from browser_util import boot, click_map, empty_spot, n_points, query, status, wait_idle
+
+pytestmark = pytest.mark.usefixtures("needs_numpy")
+N = 6
+
+
+@pytest.fixture(scope="module")
+def loaded(browser, app_url, needs_numpy_module):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    page.errors, page.dialogs = [], []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    boot(page, app_url)
+    state, msg = query(page, "footstep", N)
+    assert state == "ready" and n_points(page) == N, msg
+    yield page
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def needs_numpy_module():
+    from browser_util import NUMPY_WHEEL, packages_dir
+
+    d = packages_dir()
+    if d is None or not (d / NUMPY_WHEEL).is_file():
+        pytest.skip("needs numpy inside Pyodide: set INTELLIMIXER_PYODIDE_PACKAGES (see DEVELOPERS.md)")
+
+
+def snapshot(page):
+    return {
+        "points": page.evaluate("window.intellimixer.points().map(p => p.key)"),
+        "model": page.inner_text("#model-name"),
+        "x": page.eval_on_selector("#x-dim", "s => [...s.options].map(o => o.value)"),
+        "query": page.evaluate("window.intellimixer.state.map.query"),
+    }
+
+
+def search_error(page, word, token, count=N):
+    before = snapshot(page)
+    state, msg = query(page, word, count, token)
+    assert snapshot(page) == before, "a failed search changed what was loaded"
+    return state, msg
+
+
+@pytest.mark.parametrize("word,token,count,expect", [
+    ("footstep", "invalid-token", N, "rejected the API token (401)"),
+    ("footstep", "rate-limited", N, "rate limit reached (429). Try again in 37 s"),
+    ("footstep", "network-down", N, "Could not reach Freesound"),
+    ("nothing-at-all", "test-token", N, "No sounds found"),
+    ("footstep", "", N, "Enter your Freesound API token"),
+    ("   ", "test-token", N, "Type a keyword"),
+    ("footstep", "test-token", 0, "from 1 to 150"),
+    ("footstep", "test-token", 151, "from 1 to 150"),
+    ("footstep", "test-token", "2.5", "from 1 to 150"),
+])
+def test_search_errors_keep_the_map(loaded, fake_freesound, word, token, count, expect):
+    n_req = len(fake_freesound.requests)
+    state, msg = search_error(loaded, word, token, count)
+    assert state == "error", msg
+    assert expect in msg
+    if expect.startswith(("Enter", "Type", "from")):
+        assert len(fake_freesound.requests) == n_req, "invalid input must not reach Freesound"
+
+
+def test_all_previews_broken_keeps_the_map(loaded):
+    state, msg = search_error(loaded, "all-broken", "test-token", 6)
+    assert state == "error"
+    assert "None of the 6 sounds" in msg and "previous sounds stay" in msg
+    assert "HTTP 404" in msg or "could not be decoded" in msg
+
+
+def test_silent_previews_are_reported(loaded):
+    state, msg = search_error(loaded, "silence", "test-token", 3)
+    assert state == "error" and "silent" in msg
+
+
+def test_html_in_names_is_shown_as_text(loaded):
+    state, msg = query(loaded, "xss", 3, "test-token")
+    assert state == "ready", msg
+    pts = loaded.evaluate("window.intellimixer.points()")
+    p = pts[0]
+    assert p["name"] == "<img src=x onerror=alert(1)>"
+    loaded.mouse.move(p["clientX"], p["clientY"])
+    loaded.wait_for_selector("#tooltip", state="visible")
+    assert loaded.inner_text("#tooltip-name") == "<img src=x onerror=alert(1)>"
+    assert loaded.inner_text("#tooltip-user") == "by <b>bold</b>&amp;"
+    loaded.mouse.click(p["clientX"], p["clientY"])
+    loaded.wait_for_function("document.getElementById('source-info').textContent.includes('<img')")
+    assert loaded.locator("img").count() == 0
+    assert loaded.locator("#controls b, #tooltip b").count() == 0
+    assert not loaded.dialogs and not loaded.errors
+    # restore the footstep map for the remaining tests
+    query(loaded, "footstep", N, "test-token")
+
+
+def test_some_previews_broken_loads_the_rest(loaded):
+    state, msg = query(loaded, "broken", 8, "test-token")
+    assert state == "warn", msg
+    n = n_points(loaded)
+    assert 0 < n < 8
+    assert f"{n} sounds" in msg and f"{8 - n} failed" in msg
+    assert "HTTP 404" in msg or "could not be decoded" in msg
+    query(loaded, "footstep", N, "test-token")
+    assert n_points(loaded) == N
+
+
+# --- model upload errors -------------------------------------------------------------------
+
+
+def upload_error(page, files):
+    before = snapshot(page)
+    page.set_input_files("#model-files", [str(f) for f in files])
+    page.wait_for_function("document.getElementById('status-message').textContent.startsWith('Model rejected')"
+                           " || document.getElementById('status').dataset.state === 'ready'")
+    state, msg = wait_idle(page)
+    assert snapshot(page) == before, "a rejected model changed what was loaded"
+    return state, msg
+
+
+def test_upload_without_manifest(loaded, bundle_factory):
+    b = bundle_factory("nomanifest", latent_dim=4)
+    state, msg = upload_error(loaded, [b / "encoder.onnx", b / "decoder.onnx"])
+    assert state == "error" and "no manifest" in msg
+
+
+def test_upload_missing_onnx_file(loaded, bundle_factory):
+    b = bundle_factory("missing-enc", latent_dim=4)
+    state, msg = upload_error(loaded, [b / "manifest.json", b / "decoder.onnx"])
+    assert state == "error" and "encoder.onnx" in msg and "Model rejected" in msg
+
+
+def test_upload_wrong_latent_size(loaded, bundle_factory):
+    b = bundle_factory("wrong-d", latent_dim=4, manifest_latent_dim=7)
+    state, msg = upload_error(loaded, sorted(b.iterdir()))
+    assert state == "error" and "Model rejected" in msg and ("latent" in msg), msg
+
+
+def test_upload_wrong_shapes(loaded, bundle_factory):
+    b = bundle_factory("wrong-frames", latent_dim=4, manifest_n_frames=64)
+    state, msg = upload_error(loaded, sorted(b.iterdir()))
+    assert state == "error" and "Model rejected" in msg and ("axis" in msg or "shape" in msg), msg
+
+
+def test_upload_invalid_manifest(loaded, bundle_factory, tmp_path):
+    b = bundle_factory("bad-json", latent_dim=4)
+    bad = tmp_path / "bad"
+    shutil.copytree(b, bad)
+    (bad / "manifest.json").write_text("{not json")
+    state, msg = upload_error(loaded, sorted(bad.iterdir()))
+    assert state == "error" and "not valid JSON" in msg
+    m = json.loads((b / "manifest.json").read_text())
+    del m["sample_rate"]
+    (bad / "manifest.json").write_text(json.dumps(m))
+    state, msg = upload_error(loaded, sorted(bad.iterdir()))
+    assert state == "error" and "sample_rate" in msg
+
+
+def test_upload_corrupt_onnx(loaded, bundle_factory, tmp_path):
+    b = bundle_factory("corrupt", latent_dim=4)
+    bad = tmp_path / "corrupt"
+    shutil.copytree(b, bad)
+    (bad / "decoder.onnx").write_bytes(b"\x00garbage" * 100)
+    state, msg = upload_error(loaded, sorted(bad.iterdir()))
+    assert state == "error" and "decoder.onnx" in msg
+
+
+def test_app_still_generates_after_errors(loaded):
+    click_map(loaded, *empty_spot(loaded))
+    state, msg = wait_idle(loaded)
+    assert state == "ready" and "Generated sound" in msg, msg
+    assert not loaded.errors
+
+
+def test_click_before_sources(page, app_url):
+    boot(page, app_url)
+    click_map(page, 0.5, 0.5)
+    state, msg = status(page)
+    assert state == "warn" and "Load some sounds first" in msg
+    assert page.get_attribute("#map", "data-generated") == "0"
+
+
+def test_broken_default_model_then_upload_recovers(browser, vendor_built, fake_freesound, bundle_factory,
+                                                    tmp_path, needs_numpy):
+    from browser_util import Served
+
+    broken = tmp_path / "broken-default"
+    shutil.copytree(bundle_factory("for-broken-default", latent_dim=4), broken)
+    (broken / "encoder.onnx").unlink()
+    s = Served(packages_dir=needs_numpy, freesound_url=fake_freesound.api_url, model_dir=broken)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    try:
+        page.goto(s.url)
+        page.evaluate("window.intellimixer.ready")
+        state, msg = status(page)
+        assert state == "error" and msg.startswith("Default model not loaded") and "encoder.onnx" in msg, msg
+        assert page.eval_on_selector("#x-dim", "s => s.options.length") == 0
+        page.click("#go")
+        assert "No model is loaded" in status(page)[1]
+        good = bundle_factory("recovery", latent_dim=3, name="recovered")
+        page.set_input_files("#model-files", [str(p) for p in sorted(good.iterdir())])
+        page.wait_for_function("document.getElementById('status').dataset.state === 'ready'")
+        assert page.eval_on_selector("#x-dim", "s => s.options.length") == 3
+        state, msg = query(page, "footstep", 4)
+        assert state == "ready" and n_points(page) == 4, msg
+    finally:
+        ctx.close()
+        s.stop()

@@ -1,0 +1,94 @@
+"""Browser tests that need no numpy inside Pyodide: they run everywhere (CI included)."""
+from __future__ import annotations
+
+import time
+
+from browser_util import boot, click_map, status, wait_idle
+
+
+def test_ui_shows_at_once_with_defaults(page, app_url_no_numpy):
+    t = time.perf_counter()
+    page.goto(app_url_no_numpy, wait_until="domcontentloaded")
+    page.wait_for_selector("#map", state="visible")
+    shown = time.perf_counter() - t
+    assert shown < 5, f"UI took {shown:.1f} s to show"
+    # the runtime is still starting: controls are there already, with their defaults
+    assert page.input_value("#query") == "footstep"
+    assert page.input_value("#count") == "20"
+    assert page.get_attribute("#count", "max") == "150"
+    assert page.get_attribute("#token", "type") == "password"
+    assert page.input_value("#token") == ""
+    assert not page.is_checked("#remember-token")
+    for sel in ("#x-dim", "#y-dim"):
+        assert page.eval_on_selector(sel, "s => s.options.length") == 0
+        assert page.is_disabled(sel)
+    assert page.get_attribute("#model-files", "multiple") is not None
+    assert page.is_visible("#status-message") and page.is_visible("#progress")
+    assert page.inner_text("#status-message").strip()
+    assert not page.is_visible("#download")
+
+
+def test_layout_map_left_controls_right_in_order(page, app_url_no_numpy):
+    page.goto(app_url_no_numpy, wait_until="domcontentloaded")
+    box = {sel: page.locator(sel).bounding_box() for sel in
+           ("#map", "#controls", "#query", "#go", "#count", "#token", "#x-dim", "#y-dim", "#model-files", "#status")}
+    vw = page.viewport_size["width"]
+    assert box["#map"]["x"] < 5 and box["#map"]["width"] > 0.6 * vw
+    assert box["#map"]["height"] > 0.9 * page.viewport_size["height"]
+    assert box["#controls"]["x"] >= box["#map"]["x"] + box["#map"]["width"] - 1
+    order = ["#query", "#count", "#token", "#x-dim", "#model-files", "#status"]
+    ys = [box[s]["y"] for s in order]
+    assert ys == sorted(ys), dict(zip(order, ys))
+    assert abs(box["#x-dim"]["y"] - box["#y-dim"]["y"]) < 2 or box["#x-dim"]["y"] < box["#y-dim"]["y"]
+
+
+def test_python_boots_and_missing_numpy_is_a_clear_error(page, app_url_no_numpy):
+    state, msg = boot(page, app_url_no_numpy, expect_ready=False)
+    assert state == "error"
+    assert "Could not load numpy" in msg and "--pyodide-packages" in msg
+    # the page stays usable and says why actions cannot run
+    page.fill("#query", "kick")
+    page.click("#go")
+    state, msg = status(page)
+    assert state == "warn" and "model" in msg.lower()
+    click_map(page, 0.5, 0.5)
+    state, msg = status(page)
+    assert state == "warn" and ("model" in msg.lower() or "starting" in msg.lower())
+    assert page.get_attribute("#map", "data-generated") == "0"
+    assert not page.errors
+
+
+def test_clicks_while_starting_are_answered(page, app_url_no_numpy):
+    page.goto(app_url_no_numpy, wait_until="domcontentloaded")
+    page.wait_for_function("window.intellimixer && document.body.dataset.job === 'starting'")
+    click_map(page, 0.4, 0.4)
+    state, msg = status(page)
+    assert state == "warn" and "starting" in msg.lower()
+    page.click("#go")
+    state, msg = status(page)
+    assert state == "warn" and "starting" in msg.lower()
+    page.evaluate("window.intellimixer.ready")
+
+
+def test_token_kept_in_memory_unless_remembered(page, app_url_no_numpy):
+    page.goto(app_url_no_numpy, wait_until="domcontentloaded")
+    page.fill("#token", "secret-1")
+    assert page.evaluate("window.intellimixer.state.token") == "secret-1"
+    assert page.evaluate("localStorage.length") == 0
+    page.check("#remember-token")
+    assert page.evaluate("localStorage.getItem('intellimixer.freesound_token')") == "secret-1"
+    page.reload(wait_until="domcontentloaded")
+    assert page.input_value("#token") == "secret-1" and page.is_checked("#remember-token")
+    page.uncheck("#remember-token")
+    assert page.evaluate("localStorage.length") == 0
+    page.reload(wait_until="domcontentloaded")
+    assert page.input_value("#token") == "" and not page.is_checked("#remember-token")
+
+
+def test_status_panel_shows_boot_progress(page, app_url_no_numpy):
+    page.goto(app_url_no_numpy, wait_until="domcontentloaded")
+    page.wait_for_function("document.getElementById('status-message').textContent.includes('Python')")
+    assert page.get_attribute("#status", "data-state") == "busy"
+    wait_idle(page)
+    log = page.eval_on_selector_all("#status-log li", "els => els.map(e => e.textContent)")
+    assert any("Starting Python" in m for m in log)
