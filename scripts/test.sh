@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 echo "== pytest"
+# Chromium and static/vendor were just installed/built: their absence is a failure, not a skip
+export INTELLIMIXER_REQUIRE_BROWSER=1
 set +e
 .venv/bin/python -m pytest -ra "$@"
 rc=$?

@@ -1,5 +1,4 @@
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
@@ -8,14 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "py"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
-FREEDESKTOP = Path("/usr/share/sounds/freedesktop/stereo")
-
-
-def drum_files(modulo: int = 20) -> list[Path]:
-    """A fixed, spread-out subset of the hydrogen-drumkits WAV samples (by CRC of the path)."""
-    files = sorted(HYDROGEN.glob("*/*.wav"))
-    return [f for f in files if zlib.crc32(str(f.relative_to(HYDROGEN)).encode()) % modulo == 0]
+from samples import drum_files  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -130,7 +130,7 @@ def test_fit_length_and_normalisers():
 
 
 def test_read_audio_ogg_via_soundfile():
-    from conftest import FREEDESKTOP
+    from samples import FREEDESKTOP
 
     files = sorted(FREEDESKTOP.glob("*.oga"))
     if not files:
