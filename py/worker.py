@@ -293,7 +293,7 @@ async def search(query, count, token):
         raise app.AppError("Enter your Freesound API token first (get one at https://freesound.org/apiv2/apply).")
     sounds = await freesound.search(query, count, token, cfg.get("freesound_api") or freesound.API_BASE,
                                     max_duration=float(cfg.get("max_duration", 5.0)))
-    batch = session.begin_batch(query)
+    batch = session.begin_batch(query, count=count)
     return {"batch": batch, "query": query, "sounds": [s.to_dict() for s in sounds][:count]}
 
 
@@ -351,21 +351,67 @@ async def check_can_generate():
     return {}
 
 
-async def generate(nx, ny):
-    """A click on the map -> ``{json, wav}`` (wav: Uint8Array) or an error JSON string."""
+async def generate(nx, ny, view_width=0):
+    """A click on the map -> ``{json, wav}`` (wav: Uint8Array) or an error JSON string.
+
+    With ``view_width`` > 0 the answer also holds the generated sound's spectrogram view:
+    ``rgba`` (Uint8Array, ``[n_bins, n_frames, 4]`` flattened) and ``env`` (Float32Array,
+    ``[view_width, 2]`` flattened); its sizes and axis ticks are in ``json`` under ``view``.
+    """
     t0 = time.perf_counter()
     try:
-        wav, info = await STATE["session"].generate(float(nx), float(ny))
+        session = STATE["session"]
+        wav, info = await session.generate(float(nx), float(ny))
+        info["seconds"] = round(time.perf_counter() - t0, 4)
+        extra = {}
+        width = int(view_width or 0)
+        if width > 0:
+            meta, rgba, env = session.view("generated", info["number"], width)
+            info["view"] = meta
+            extra = {"rgba": to_js(rgba.reshape(-1)), "env": to_js(env.reshape(-1))}
     except Exception as exc:  # noqa: BLE001
         print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
     info["ok"] = True
-    info["seconds"] = round(time.perf_counter() - t0, 4)
-    return _obj({"json": json.dumps(info), "wav": to_js(wav)})
+    return _obj({"json": json.dumps(info), "wav": to_js(wav), **extra})
+
+
+async def view(kind, ident, width):
+    """Spectrogram + waveform of a source (``kind="source"``, its key) or a generated sound
+    (``"generated"``, its number) -> ``{json, rgba, env}`` (typed arrays) or an error JSON."""
+    try:
+        meta, rgba, env = STATE["session"].view(str(kind), ident, int(width))
+    except Exception as exc:  # noqa: BLE001
+        return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
+    meta["ok"] = True
+    return _obj({"json": json.dumps(meta), "rgba": to_js(rgba.reshape(-1)), "env": to_js(env.reshape(-1))})
+
+
+@exported
+async def delete_generated(number):
+    return {"map": STATE["session"].delete_generated(int(number))}
+
+
+@exported
+async def parse_hash(text):
+    """The page's URL hash -> the settings it holds (see ``intellimixer.app.parse_hash``)."""
+    from intellimixer import app
+
+    session = STATE["session"]
+    latent_dim = session.manifest.latent_dim if session and session.manifest else None
+    return {"hash": app.parse_hash(text, latent_dim)}
+
+
+@exported
+async def point_to_map(x, y):
+    """Latent coordinates of the plotted dims -> normalised map position."""
+    nx, ny = STATE["session"].to_normalized(float(x), float(y))
+    return {"nx": nx, "ny": ny}
 
 
 __export__ = [
     "boot", "load_model_url", "load_model_files", "model_info",
     "search", "begin_local", "add_source", "fail_source", "commit_batch", "replace_audio",
     "set_dims", "map_state", "check_can_generate", "generate",
+    "view", "delete_generated", "parse_hash", "point_to_map",
 ]

@@ -10,6 +10,9 @@ const abs = (path) => new URL(path, document.baseURI).href;
 const TOKEN_KEY = "intellimixer.freesound_token";
 const PREVIEW_CONCURRENCY = 4;
 const PREVIEW_TIMEOUT_MS = 30000;
+const FADE_S = 0.04;        // crossfade between consecutive generated sounds (WebAudio gain ramps)
+const SCRUB_MIN_PX = 3;     // pointer moves shorter than this during a drag ask for nothing new
+const KEY_STEP = 0.02;      // arrow-key cursor step (share of the map; Shift: x5)
 
 const state = {
   worker: null,     // PyScript worker (its .sync holds the exported Python functions)
@@ -24,19 +27,36 @@ const state = {
   hover: null,
   urls: { generated: null, source: null },
   timings: {},
+  cursor: { nx: 0.5, ny: 0.5, shown: false }, // keyboard cursor on the map (normalised)
+  scrub: { active: false, last: null },        // pointer held down on the map
+  entries: new Map(),  // generated number -> {wav: Uint8Array, wavUrl, creditsUrl, filename, creditsName}
+  current: null,       // number of the generated sound shown
+  audio: { ctx: null, voice: null },           // WebAudio playback of generated sounds
+  pendingPoint: null,  // latent point from a shared link, made once sounds are on the map
+  views: {},           // what each spectrogram canvas shows (for tests and screen readers)
 };
+// Counters for the scrub benchmark (benchmarks/): every generation request (click, drag,
+// key, link) counts; a request replaced by a newer one before it started is "dropped".
+const stats = {
+  scrub_requested: 0, scrub_completed: 0, scrub_dropped: 0, scrub_failed: 0,
+  generate_ms: [], crossfades: 0, fade_ms: FADE_S * 1000,
+};
+function resetStats() {
+  Object.assign(stats, { scrub_requested: 0, scrub_completed: 0, scrub_dropped: 0, scrub_failed: 0, crossfades: 0 });
+  stats.generate_ms = [];
+}
 const t0 = performance.now();
 
 // --- status panel ---------------------------------------------------------------------
 
-function setStatus(message, kind = "busy", done = null, total = null) {
+function setStatus(message, kind = "busy", done = null, total = null, addToLog = true) {
   $("status").dataset.state = kind;
   $("status-message").textContent = message;
   const bar = $("progress");
   if (kind === "busy" && total == null) bar.removeAttribute("value"); // indeterminate
   else { bar.max = total || 1; bar.value = total ? done : 1; }
   const log = $("status-log");
-  if (kind !== "busy" || total == null || done === 0) {
+  if (addToLog && (kind !== "busy" || total == null || done === 0)) {
     const li = document.createElement("li");
     li.textContent = message;
     li.className = kind;
@@ -57,8 +77,8 @@ function noModelMessage() {
 async function py(name, ...args) {
   const raw = await state.worker.sync[name](...args);
   if (typeof raw === "string") return JSON.parse(raw);
-  const out = JSON.parse(raw.json); // generate: {json, wav}
-  out.wav = raw.wav;
+  const out = JSON.parse(raw.json); // generate: {json, wav, rgba?, env?}; view: {json, rgba, env}
+  for (const [k, v] of Object.entries(raw)) if (k !== "json") out[k] = v; // typed arrays as they came
   return out;
 }
 
@@ -184,7 +204,7 @@ async function redecode(keys) {
 // --- Freesound query ----------------------------------------------------------------------
 
 async function onSearch(event) {
-  event.preventDefault();
+  event?.preventDefault();
   if (!state.model) {
     setStatus(noModelMessage(), "warn");
     return;
@@ -234,6 +254,7 @@ async function onSearch(event) {
     prunePreviews();
     setStatus(result.message, result.ok ? (result.failed ? "warn" : "ready") : "error");
   });
+  await makePendingPoint("freesound");
 }
 
 async function decode(bytes, sampleRate) {
@@ -272,7 +293,8 @@ async function addLocalFiles(list) {
       let bytes, pcm;
       try { bytes = new Uint8Array(await f.arrayBuffer()); pcm = await decode(bytes, sr); }
       catch (err) { await py("fail_source", begun.batch, f.name, "could not be decoded (not audio, or corrupt)"); continue; }
-      const meta = { name: f.name, username: "", license_name: "local file", origin: "local", credit: `${f.name} (local file)` };
+      const meta = { name: f.name, username: "", license_name: "local file", origin: "local", credit: `${f.name} (local file)`,
+        noncommercial: false, sampling: false };
       const added = await py("add_source", begun.batch, JSON.stringify(meta), pcm, sr);
       if (added.ok) state.previews.set(added.source.key, { bytes, type: f.type || "audio/wav" });
       else await py("fail_source", begun.batch, f.name, added.error);
@@ -282,6 +304,7 @@ async function addLocalFiles(list) {
     setMap(result.map);
     setStatus(result.message, result.ok ? (result.failed ? "warn" : "ready") : "error");
   });
+  await makePendingPoint("local");
 }
 
 function onLocalFiles(event) {
@@ -316,6 +339,15 @@ function setMap(map) {
   canvas.dataset.points = String(map.points.length);
   canvas.dataset.generated = String(map.generated.length);
   draw();
+  renderHistory(map.history || []);
+  if (map.points.length && map.hash) replaceHash(map.hash); // the map without a point
+}
+
+function replaceHash(hash) {
+  // The address bar always holds the current state (no new history entry, no hashchange).
+  try { window.history.replaceState(null, "", hash); } catch { /* e.g. sandboxed */ }
+  $("share-link").href = hash;
+  $("share-link").hidden = false;
 }
 
 function plotRect() {
@@ -365,6 +397,7 @@ function draw() {
     g.beginPath(); g.arc(x, y, state.hover === p ? 7 : 5, 0, 2 * Math.PI);
     g.fillStyle = p.origin === "local" ? "#f2b35b" : "#5bc0f2"; g.fill();
     if (state.hover === p) { g.strokeStyle = "#fff"; g.lineWidth = 2; g.stroke(); }
+    else if (p.noncommercial || p.sampling) { g.strokeStyle = "#f2c35b"; g.lineWidth = 1.5; g.stroke(); }
   }
   map.generated.forEach((p, k) => {
     const [x, y] = toPixel(p.nx, p.ny);
@@ -373,6 +406,13 @@ function draw() {
     g.fillStyle = last ? "#ff5c8a" : "#a8536b";
     g.fillRect(-5, -5, 10, 10); g.restore();
   });
+  if (state.cursor.shown) {
+    const [x, y] = toPixel(state.cursor.nx, state.cursor.ny);
+    g.strokeStyle = "#ffffff"; g.lineWidth = 1.5;
+    g.beginPath(); g.arc(x, y, 9, 0, 2 * Math.PI); g.stroke();
+    g.beginPath(); g.moveTo(x - 14, y); g.lineTo(x - 4, y); g.moveTo(x + 4, y); g.lineTo(x + 14, y);
+    g.moveTo(x, y - 14); g.lineTo(x, y - 4); g.moveTo(x, y + 4); g.lineTo(x, y + 14); g.stroke();
+  }
 }
 
 function hitTest(event) {
@@ -396,6 +436,8 @@ function onMapMove(event) {
   $("tooltip-name").textContent = p.name;
   $("tooltip-user").textContent = p.username ? `by ${p.username}` : "local file";
   $("tooltip-licence").textContent = p.license_name || "";
+  $("tooltip-flags").textContent = licenceWarning(p);
+  $("tooltip-flags").hidden = !(p.noncommercial || p.sampling);
   tip.hidden = false;
   // keep the tooltip inside the map: flip it to the other side of the pointer near an edge
   const pane = $("map-pane").getBoundingClientRect();
@@ -411,21 +453,175 @@ function onMapLeave() {
   if (state.hover) { state.hover = null; draw(); }
 }
 
-function onMapClick(event) {
-  const p = hitTest(event);
-  if (p) { playSource(p); return; }
+function licenceWarning(p) {
+  if (p.sampling) return "Sampling+ licence: transformation allowed; whole-work redistribution only non-commercially.";
+  if (p.noncommercial) return "Non-commercial licence: not for commercial use.";
+  return "";
+}
+
+function eventToMap(event, clamp = false) {
   const r = plotRect();
   const rect = $("map").getBoundingClientRect();
-  const nx = (event.clientX - rect.left - r.x) / r.w, ny = 1 - (event.clientY - rect.top - r.y) / r.h;
-  if (nx < 0 || nx > 1 || ny < 0 || ny > 1) return;
-  requestGenerate(nx, ny);
+  let nx = (event.clientX - rect.left - r.x) / r.w, ny = 1 - (event.clientY - rect.top - r.y) / r.h;
+  if (clamp) { nx = Math.min(1, Math.max(0, nx)); ny = Math.min(1, Math.max(0, ny)); }
+  else if (nx < 0 || nx > 1 || ny < 0 || ny > 1) return null;
+  return { nx, ny };
+}
+
+// Press on a dot: play it. Press elsewhere: generate there; keep pressing and drag to scrub
+// (a new sound under the pointer as fast as the worker makes them, latest wins).
+function onMapPointerDown(event) {
+  if (event.button !== 0) return;
+  const p = hitTest(event);
+  if (p) { playSource(p); return; }
+  const pos = eventToMap(event);
+  if (!pos) return;
+  audioContext(); // inside the user gesture: lets WebAudio play
+  if (!requestGenerate(pos.nx, pos.ny)) return;
+  state.scrub = { active: true, last: [event.clientX, event.clientY] };
+  document.body.dataset.scrubbing = "1";
+  try { $("map").setPointerCapture(event.pointerId); } catch { /* synthetic events */ }
+}
+
+function onMapPointerMove(event) {
+  if (!state.scrub.active) { onMapMove(event); return; }
+  const [lx, ly] = state.scrub.last;
+  if (Math.hypot(event.clientX - lx, event.clientY - ly) < SCRUB_MIN_PX) return;
+  state.scrub.last = [event.clientX, event.clientY];
+  const pos = eventToMap(event, true);
+  requestGenerate(pos.nx, pos.ny);
+}
+
+function onMapPointerUp(event) {
+  if (!state.scrub.active) return;
+  state.scrub = { active: false, last: null };
+  delete document.body.dataset.scrubbing;
+  try { $("map").releasePointerCapture(event.pointerId); } catch { /* not captured */ }
+}
+
+// --- keyboard cursor ---------------------------------------------------------------------------
+
+function nearestPoint(nx, ny) {
+  let best = null, bestD = Infinity;
+  for (const p of state.map?.points || []) {
+    const d = Math.hypot(p.nx - nx, p.ny - ny);
+    if (d < bestD) { best = p; bestD = d; }
+  }
+  return best;
+}
+
+function setCursor(nx, ny, announce = true) {
+  state.cursor = { nx: Math.min(1, Math.max(0, nx)), ny: Math.min(1, Math.max(0, ny)), shown: true };
+  draw();
+  if (!announce || !state.map) return;
+  const m = state.map;
+  const x = m.x_range[0] + state.cursor.nx * (m.x_range[1] - m.x_range[0]);
+  const y = m.y_range[0] + state.cursor.ny * (m.y_range[1] - m.y_range[0]);
+  const near = nearestPoint(state.cursor.nx, state.cursor.ny);
+  $("map-cursor-info").textContent = `Cursor at ${m.labels[0]} = ${x.toFixed(2)}, ${m.labels[1]} = ${y.toFixed(2)}.`
+    + (near ? ` Nearest sound: ${near.name}${near.license_name ? ` (${near.license_name})` : ""}.` : "");
+}
+
+function onMapKey(event) {
+  const step = event.shiftKey ? 5 * KEY_STEP : KEY_STEP;
+  const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+  const c = state.cursor;
+  if (moves[event.key]) {
+    event.preventDefault();
+    setCursor(c.nx + moves[event.key][0], c.ny + moves[event.key][1]);
+  } else if (event.key === "Home") {
+    event.preventDefault();
+    setCursor(0.5, 0.5);
+  } else if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    audioContext();
+    setCursor(c.nx, c.ny, false);
+    requestGenerate(c.nx, c.ny);
+  } else if (event.key === "p" || event.key === "P") {
+    const p = nearestPoint(c.nx, c.ny);
+    if (p) playSource(p); else setStatus("No sounds on the map yet.", "warn");
+  }
+}
+
+function onMapFocus() {
+  if (!state.cursor.shown) setCursor(state.cursor.nx, state.cursor.ny);
+}
+
+function onMapBlur() {
+  state.cursor.shown = false;
+  draw();
 }
 
 function playSource(p) {
   const cached = state.previews.get(p.key);
-  $("source-info").textContent = p.credit || `${p.name}${p.username ? " by " + p.username : ""}`;
+  const warning = licenceWarning(p);
+  $("source-info").textContent = (p.credit || `${p.name}${p.username ? " by " + p.username : ""}`) + (warning ? ` — ${warning}` : "");
   if (!cached) { setStatus(`No audio kept for '${p.name}'.`, "warn"); return; }
   setAudio("source", new Blob([cached.bytes], { type: cached.type }));
+  showView("source-view", "source", p.key, p.name);
+}
+
+// --- spectrogram + waveform views ----------------------------------------------------------------
+
+const VIEW_PAD = { left: 44, right: 8, top: 14, bottom: 16 };
+
+function viewWidth() {
+  const c = $("generated-view");
+  return Math.max(16, Math.round((c.clientWidth || c.width) - VIEW_PAD.left - VIEW_PAD.right));
+}
+
+async function showView(canvasId, kind, ident, title) {
+  try {
+    const r = await py("view", kind, ident, viewWidth());
+    if (r.ok) drawView(canvasId, r, title); else setStatus(r.error, "warn");
+  } catch (err) { console.warn("intellimixer: view failed", err); }
+}
+
+function drawView(canvasId, v, title) {
+  // v: {n_bins, n_frames, duration (s), f_max (Hz), time_ticks, freq_ticks, rgba: Uint8Array, env: Float32Array}
+  const c = $(canvasId);
+  const dpr = window.devicePixelRatio || 1;
+  const W = c.clientWidth || c.width, H = c.clientHeight || c.height;
+  c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
+  const g = c.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, W, H);
+  const P = VIEW_PAD, pw = W - P.left - P.right, inner = H - P.top - P.bottom;
+  const sh = Math.round(inner * 0.68), wy = P.top + sh + 4, wh = inner - sh - 4;
+  const img = new ImageData(new Uint8ClampedArray(v.rgba.buffer, v.rgba.byteOffset, v.rgba.byteLength), v.n_frames, v.n_bins);
+  const off = document.createElement("canvas");
+  off.width = v.n_frames; off.height = v.n_bins;
+  off.getContext("2d").putImageData(img, 0, 0);
+  g.imageSmoothingEnabled = true;
+  g.drawImage(off, P.left, P.top, pw, sh);
+  // waveform: min/max per column
+  g.fillStyle = "#12161c"; g.fillRect(P.left, wy, pw, wh);
+  g.strokeStyle = "#5bc0f2"; g.lineWidth = 1; g.beginPath();
+  const cols = v.env.length / 2, mid = wy + wh / 2;
+  for (let k = 0; k < cols; k++) {
+    const x = P.left + ((k + 0.5) * pw) / cols;
+    g.moveTo(x, mid - v.env[2 * k + 1] * wh / 2); g.lineTo(x, mid - v.env[2 * k] * wh / 2 + 0.5);
+  }
+  g.stroke();
+  // axes: frequency in Hz (left), time in s (bottom)
+  g.fillStyle = "#9aa4b2"; g.strokeStyle = "#9aa4b2"; g.font = "10px system-ui, sans-serif";
+  g.textAlign = "right";
+  for (const f of v.freq_ticks) {
+    const y = P.top + sh * (1 - f / v.f_max);
+    g.fillText(String(Math.round(f)), P.left - 4, Math.min(P.top + sh, Math.max(P.top + 7, y + 3)));
+    g.beginPath(); g.moveTo(P.left - 2, y); g.lineTo(P.left, y); g.stroke();
+  }
+  g.textAlign = "left"; g.fillText("Hz", 2, P.top - 4);
+  g.textAlign = "center";
+  for (const t of v.time_ticks) {
+    const x = P.left + pw * (t / v.duration);
+    g.fillText(`${t} s`, Math.min(W - 12, x), H - 4);
+    g.beginPath(); g.moveTo(x, wy + wh); g.lineTo(x, wy + wh + 2); g.stroke();
+  }
+  c.dataset.drawn = title;
+  c.setAttribute("aria-label", `Spectrogram (0 to ${Math.round(v.f_max)} Hz) and waveform (0 to ${v.duration.toFixed(2)} s) of ${title}`);
+  state.views[canvasId] = { title, f_max: v.f_max, duration: v.duration, freq_ticks: v.freq_ticks, time_ticks: v.time_ticks,
+    n_bins: v.n_bins, n_frames: v.n_frames, env_width: cols, units: { freq: "Hz", time: "s" } };
 }
 
 function setAudio(which, blob) {
@@ -438,50 +634,294 @@ function setAudio(which, blob) {
   return url;
 }
 
+// --- WebAudio playback with crossfades -------------------------------------------------------------
+
+function audioContext() {
+  try {
+    if (!state.audio.ctx) state.audio.ctx = new (window.AudioContext || window.webkitAudioContext)();
+    if (state.audio.ctx.state === "suspended") state.audio.ctx.resume().catch(() => {});
+  } catch { return null; }
+  return state.audio.ctx;
+}
+
+function pcmBuffer(ctx, wav) {
+  // Our own 16-bit PCM WAV -> AudioBuffer without decodeAudioData (which hops to another
+  // thread and back: milliseconds of latency per click). null for anything else.
+  try {
+    const v = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
+    const tag = (o) => String.fromCharCode(v.getUint8(o), v.getUint8(o + 1), v.getUint8(o + 2), v.getUint8(o + 3));
+    if (tag(0) !== "RIFF" || tag(8) !== "WAVE") return null;
+    let fmt = null;
+    for (let o = 12; o + 8 <= v.byteLength;) {
+      const id = tag(o), size = v.getUint32(o + 4, true), body = o + 8;
+      if (id === "fmt ") fmt = { format: v.getUint16(body, true), channels: v.getUint16(body + 2, true), rate: v.getUint32(body + 4, true), bits: v.getUint16(body + 14, true) };
+      else if (id === "data") {
+        if (!fmt || fmt.format !== 1 || fmt.bits !== 16 || !fmt.channels) return null;
+        const n = Math.floor(Math.min(size, v.byteLength - body) / (2 * fmt.channels));
+        if (!n) return null;
+        const buf = ctx.createBuffer(fmt.channels, n, fmt.rate);
+        for (let c = 0; c < fmt.channels; c++) {
+          const ch = buf.getChannelData(c);
+          for (let i = 0, p = body + 2 * c; i < n; i++, p += 2 * fmt.channels) ch[i] = v.getInt16(p, true) / 32768;
+        }
+        return buf;
+      }
+      o = body + size + (size & 1);
+    }
+  } catch { /* fall back to decodeAudioData */ }
+  return null;
+}
+
+async function playCrossfaded(wav) {
+  // The new sound fades in over FADE_S while the one playing fades out over the same time.
+  const ctx = audioContext();
+  if (!ctx) return false;
+  const buffer = pcmBuffer(ctx, wav) || await ctx.decodeAudioData(wav.slice().buffer);
+  const now = ctx.currentTime;
+  const gain = ctx.createGain();
+  gain.gain.setValueAtTime(0, now);
+  gain.gain.linearRampToValueAtTime(1, now + FADE_S);
+  const src = ctx.createBufferSource();
+  src.buffer = buffer;
+  src.connect(gain).connect(ctx.destination);
+  src.start(now);
+  const old = state.audio.voice;
+  if (old) {
+    old.gain.gain.cancelScheduledValues(now);
+    old.gain.gain.setValueAtTime(old.gain.gain.value, now);
+    old.gain.gain.linearRampToValueAtTime(0, now + FADE_S);
+    try { old.src.stop(now + FADE_S + 0.005); } catch { /* already stopped */ }
+    stats.crossfades++;
+  }
+  const voice = { src, gain };
+  state.audio.voice = voice;
+  src.onended = () => { if (state.audio.voice === voice) state.audio.voice = null; };
+  return true;
+}
+
+async function playGenerated(number) {
+  const e = state.entries.get(number);
+  if (!e) return;
+  const el = $("generated-audio");
+  el.pause();
+  if (el.src !== e.wavUrl) el.src = e.wavUrl;
+  let played = false;
+  try { played = await playCrossfaded(e.wav); } catch (err) { console.warn("intellimixer: WebAudio playback failed", err); }
+  if (!played) el.play().catch(() => { /* autoplay may be refused; the controls stay */ });
+}
+
 // --- generation ------------------------------------------------------------------------------
 
 function requestGenerate(nx, ny) {
+  // Latest wins: at most one generation runs and one waits; a newer request replaces the
+  // waiting one (counted as dropped), so a drag never builds a queue.
   if (!state.model) {
     setStatus(noModelMessage(), "warn");
-    return;
+    return false;
   }
   if (!state.map || !state.map.points.length) {
-    setStatus("Load some sounds first: type a keyword and press go, then click the map.", "warn");
-    return;
+    setStatus("Load some sounds first: type a keyword and press go (or drop audio files on the map), then click the map.", "warn");
+    return false;
   }
-  if (state.job) { setStatus(`Busy ${state.job}; click again when it finishes.`, "warn"); return; }
-  state.pendingClick = [nx, ny]; // latest click wins; older pending clicks are dropped
+  if (state.job) { setStatus(`Busy ${state.job}; click again when it finishes.`, "warn"); return false; }
+  stats.scrub_requested++;
+  if (state.pendingClick) stats.scrub_dropped++;
+  state.pendingClick = [nx, ny];
   if (!state.generating) generateLoop();
+  return true;
 }
 
 async function generateLoop() {
   state.generating = true;
   document.body.dataset.generating = "1";
+  const request = () => {
+    const [nx, ny] = state.pendingClick;
+    state.pendingClick = null;
+    if (!state.scrub.active) setStatus("Generating: decoder + phase reconstruction…", "busy", null, null, false);
+    const t = performance.now();
+    return py("generate", nx, ny, viewWidth()).then((r) => ({ r, ms: performance.now() - t }));
+  };
+  let next = null;
   try {
-    while (state.pendingClick) {
-      const [nx, ny] = state.pendingClick;
-      state.pendingClick = null;
-      setStatus("Generating: decoder + phase reconstruction…", "busy");
-      const t = performance.now();
-      const r = await py("generate", nx, ny);
-      if (!r.ok) { setStatus(r.error, "error"); continue; }
-      const ms = performance.now() - t;
+    while (next || state.pendingClick) {
+      const { r, ms } = await (next || request());
+      // The worker starts on the latest waiting request now, while this result is played
+      // and drawn here (the two overlap; still at most one generation runs at a time).
+      next = state.pendingClick ? request() : null;
+      if (!r.ok) { stats.scrub_failed++; setStatus(r.error, "error"); continue; }
+      stats.scrub_completed++;
+      stats.generate_ms.push(ms);
+      addEntry(r);
+      const playing = playGenerated(r.number); // the sound starts first; the page is drawn while it plays
       setMap(r.map);
-      const url = setAudio("generated", new Blob([r.wav], { type: "audio/wav" }));
-      const a = $("download");
-      a.href = url; a.download = r.filename; a.hidden = false;
-      a.textContent = `download ${r.filename}`;
-      const mix = r.weights.map((w) => `${w.name} ${(100 * w.weight).toFixed(0)}%`).join(", ");
-      $("generated-info").textContent =
-        `#${r.number} at ${r.map.labels[0]} = ${r.x.toFixed(2)}, ${r.map.labels[1]} = ${r.y.toFixed(2)}. Closest sources: ${mix}`;
-      setStatus(`Generated sound #${r.number} in ${ms.toFixed(0)} ms.`, "ready");
+      showEntry(r.number, r);
+      if (r.view) drawView("generated-view", { ...r.view, rgba: r.rgba, env: r.env }, `sound #${r.number}`);
+      await playing;
+      if (!next) setStatus(`Generated sound #${r.number} in ${ms.toFixed(0)} ms.`, "ready");
     }
   } catch (err) {
     setStatus(`Generation failed: ${err && err.message || err}`, "error");
+    if (next) await next.catch(() => {}); // never two generations at once
   } finally {
     state.generating = false;
     delete document.body.dataset.generating;
   }
+}
+
+// --- history -----------------------------------------------------------------------------------
+
+function addEntry(r) {
+  const wavUrl = URL.createObjectURL(new Blob([r.wav], { type: "audio/wav" }));
+  const creditsUrl = URL.createObjectURL(new Blob([r.credits_text], { type: "text/plain;charset=utf-8" }));
+  state.entries.set(r.number, { wav: r.wav, wavUrl, creditsUrl, filename: r.filename,
+    creditsName: r.entry.credits_filename, entry: r.entry, weights: r.weights });
+}
+
+function flagText(entry) {
+  const parts = [];
+  if (entry.noncommercial.length) parts.push(`Uses sounds under non-commercial licences (not for commercial use): ${entry.noncommercial.join(", ")}.`);
+  if (entry.sampling.length) parts.push(`Uses Sampling+ sounds (whole-work redistribution only non-commercially): ${entry.sampling.join(", ")}.`);
+  return parts.join(" ");
+}
+
+function showEntry(number, r = null) {
+  // The "Generated sound" panel shows entry `number`: text, flags, download links, share link.
+  const e = state.entries.get(number);
+  if (!e) return;
+  state.current = number;
+  const en = e.entry;
+  const mix = e.weights.map((w) => `${w.name} ${(100 * w.weight).toFixed(0)}%`).join(", ");
+  $("generated-info").textContent =
+    `#${en.number} at ${en.labels[0]} = ${en.x.toFixed(2)}, ${en.labels[1]} = ${en.y.toFixed(2)}. Closest sources: ${mix}`;
+  const flags = flagText(en);
+  $("generated-flags").textContent = flags;
+  $("generated-flags").hidden = !flags;
+  const a = $("download");
+  a.href = e.wavUrl; a.download = e.filename; a.hidden = false;
+  a.textContent = `download ${e.filename}`;
+  const c = $("download-credits");
+  c.href = e.creditsUrl; c.download = e.creditsName; c.hidden = false;
+  c.setAttribute("aria-label", `download the credits of sound #${en.number} (${e.creditsName})`);
+  if (en.hash) replaceHash(en.hash);
+  for (const li of $("history").children) li.classList.toggle("current", li.dataset.number === String(number));
+}
+
+function renderHistory(list) {
+  const ol = $("history");
+  const keep = new Set(list.map((h) => h.number));
+  for (const [n, e] of state.entries) {
+    if (!keep.has(n)) { URL.revokeObjectURL(e.wavUrl); URL.revokeObjectURL(e.creditsUrl); state.entries.delete(n); }
+  }
+  const items = [];
+  for (const h of [...list].reverse()) {
+    const e = state.entries.get(h.number);
+    if (!e) continue;
+    const li = document.createElement("li");
+    li.dataset.number = String(h.number);
+    li.id = `history-${h.number}`;
+    if (h.number === state.current) li.classList.add("current");
+    if (!h.on_map) li.classList.add("off-map");
+    const coords = document.createElement("span");
+    coords.className = "coords";
+    coords.textContent = `#${h.number} ${h.labels[0]} = ${h.x.toFixed(2)}, ${h.labels[1]} = ${h.y.toFixed(2)} · ${h.query}`
+      + (h.on_map ? "" : " (earlier model)");
+    li.append(coords);
+    for (const [kind, names, label] of [["nc", h.noncommercial, "NC"], ["sampling", h.sampling, "Sampling+"]]) {
+      if (!names.length) continue;
+      const b = document.createElement("span");
+      b.className = `badge ${kind}`;
+      b.textContent = label;
+      b.title = flagText({ noncommercial: kind === "nc" ? names : [], sampling: kind === "sampling" ? names : [] });
+      b.setAttribute("aria-label", b.title);
+      li.append(b);
+    }
+    const button = (action, text, aria) => {
+      const el = document.createElement("button");
+      el.type = "button"; el.dataset.action = action; el.textContent = text;
+      el.setAttribute("aria-label", aria);
+      return el;
+    };
+    const link = (href, name, text, aria, cls) => {
+      const el = document.createElement("a");
+      el.className = cls; el.href = href; el.download = name; el.textContent = text;
+      el.setAttribute("aria-label", aria);
+      return el;
+    };
+    li.append(
+      button("play", "play", `Replay sound #${h.number}`),
+      link(e.wavUrl, e.filename, "WAV", `Download sound #${h.number} as ${e.filename}`, "button download"),
+      link(e.creditsUrl, e.creditsName, "credits", `Download the credits of sound #${h.number}`, "button secondary credits"),
+      button("delete", "delete", `Delete sound #${h.number}`),
+    );
+    items.push(li);
+  }
+  ol.replaceChildren(...items);
+  $("history-empty").hidden = items.length > 0;
+}
+
+async function onHistoryClick(event) {
+  const btn = event.target.closest("button[data-action]");
+  if (!btn) return;
+  const number = Number(btn.closest("li").dataset.number);
+  if (btn.dataset.action === "play") {
+    audioContext();
+    showEntry(number);
+    await playGenerated(number);
+    await showView("generated-view", "generated", number, `sound #${number}`);
+  } else if (btn.dataset.action === "delete") {
+    const r = await py("delete_generated", number);
+    if (!r.ok) { setStatus(r.error, "error"); return; }
+    if (state.current === number) {
+      state.current = null;
+      $("download").hidden = true; $("download-credits").hidden = true;
+      $("generated-flags").hidden = true;
+      $("generated-info").textContent = `Sound #${number} deleted.`;
+    }
+    setMap(r.map);
+    setStatus(`Sound #${number} deleted from the history.`, "ready");
+  }
+}
+
+// --- shareable state (URL hash) -----------------------------------------------------------------
+
+async function applyHash() {
+  // #q=footstep&n=20&x=1&y=2&px=0.31&py=-1.2: fill the form, set the dims, rebuild the map
+  // (when a token is at hand) and make the sound at the point once sounds are on the map.
+  const text = location.hash;
+  if (!state.model || !text || text === "#") return;
+  const r = await py("parse_hash", text);
+  if (!r.ok) { setStatus(r.error, "error"); return; }
+  const h = r.hash;
+  $("query").value = h.query;
+  $("count").value = String(h.count);
+  if (h.dims) {
+    $("x-dim").value = String(h.dims[0]); $("y-dim").value = String(h.dims[1]);
+    await onDims();
+  }
+  state.pendingPoint = h.point ? { point: h.point, needLocal: h.local } : null;
+  if (h.message) { setStatus(h.message, "warn"); return; }
+  const token = state.token || (state.config.freesound_token || "").trim();
+  const then = h.point ? "; the sound at its point is then made" : "";
+  const local = h.local ? ` Its map also held local files: drop the same files on the map${then}.` : "";
+  if (!h.freesound) {
+    setStatus(`This link's map was made of local files: drop the same files on the map to rebuild it${then}.`, "warn");
+  } else if (token) {
+    await onSearch(null);
+    if (h.local) setStatus(`Shared link: the sounds for '${h.query}' are loaded.${local}`, "warn");
+  } else {
+    setStatus("This link holds a map: enter your Freesound API token and press go (or drop audio files on the map) "
+      + `to rebuild it${h.point ? "; the sound at its point is then made" : ""}.${local}`, "warn");
+  }
+}
+
+async function makePendingPoint(origin) {
+  // A shared link's point is made once its map is back (after the local files, if it had some).
+  const pending = state.pendingPoint;
+  if (!pending || !state.map?.points.length || (pending.needLocal && origin !== "local")) return;
+  const [x, y] = pending.point;
+  state.pendingPoint = null;
+  const r = await py("point_to_map", x, y);
+  if (r.ok) requestGenerate(r.nx, r.ny);
 }
 
 // --- token ----------------------------------------------------------------------------------
@@ -512,9 +952,16 @@ function wire() {
   $("map-pane").addEventListener("dragover", (e) => { e.preventDefault(); $("map-pane").classList.add("dragging"); });
   $("map-pane").addEventListener("dragleave", () => $("map-pane").classList.remove("dragging"));
   $("map-pane").addEventListener("drop", onDrop);
-  $("map").addEventListener("mousemove", onMapMove);
-  $("map").addEventListener("mouseleave", onMapLeave);
-  $("map").addEventListener("click", onMapClick);
+  $("map").addEventListener("pointermove", onMapPointerMove);
+  $("map").addEventListener("pointerleave", onMapLeave);
+  $("map").addEventListener("pointerdown", onMapPointerDown);
+  $("map").addEventListener("pointerup", onMapPointerUp);
+  $("map").addEventListener("pointercancel", onMapPointerUp);
+  $("map").addEventListener("keydown", onMapKey);
+  $("map").addEventListener("focus", onMapFocus);
+  $("map").addEventListener("blur", onMapBlur);
+  $("history").addEventListener("click", onHistoryClick);
+  window.addEventListener("hashchange", () => { if (!state.job) applyHash(); });
   new ResizeObserver(draw).observe($("map"));
   initToken();
   draw();
@@ -523,7 +970,11 @@ function wire() {
 // Test and debugging hook: read-only views of the page state.
 window.intellimixer = {
   state,
+  stats,
+  resetStats,
   timings: state.timings,
+  cursor: () => ({ ...state.cursor }),
+  views: () => state.views,
   points: () => (state.map?.points || []).map((p) => {
     const rect = $("map").getBoundingClientRect();
     const [x, y] = toPixel(p.nx, p.ny);
@@ -533,7 +984,8 @@ window.intellimixer = {
 };
 
 wire();
-window.intellimixer.ready = job("starting", boot).then(() => {
+window.intellimixer.ready = job("starting", boot).then(async () => {
   state.timings.ready = performance.now() - t0;
   document.body.dataset.ready = state.model ? "1" : "0";
+  try { await applyHash(); } catch (err) { setStatus(`Could not apply the link's settings: ${err && err.message || err}`, "warn"); }
 });

@@ -253,6 +253,220 @@ def test_different_clicks_make_different_sounds(session):
     assert a != b
 
 
+# --- attribution, licence flags, history ------------------------------------------------------
+
+LICENCES = {
+    "cc0": "http://creativecommons.org/publicdomain/zero/1.0/",
+    "by": "https://creativecommons.org/licenses/by/4.0/",
+    "nc": "http://creativecommons.org/licenses/by-nc/3.0/",
+    "sampling": "https://creativecommons.org/licenses/sampling+/1.0/",
+}
+
+
+def load_freesound(session, kinds=("cc0", "by", "nc", "sampling"), query="footstep"):
+    """Sources with Freesound metadata as the worker gets it (``Sound.to_dict()``)."""
+    from intellimixer import freesound
+
+    async def go():
+        batch = session.begin_batch(query, count=len(kinds))
+        for k, kind in enumerate(kinds):
+            snd = freesound.Sound(id=1000 + k, name=f"{kind}-sound", username=f"user{k}", license=LICENCES[kind],
+                                  duration=0.6, preview_url="http://x/p.mp3", url=f"https://freesound.org/s/{1000 + k}/")
+            await session.add_source(batch, {**snd.to_dict(), "origin": "freesound"}, burst(k), 16000)
+        return session.commit_batch(batch)
+
+    return run(go())
+
+
+def test_points_carry_licence_flags(session):
+    res = load_freesound(session)
+    flags = {p["name"]: (p["noncommercial"], p["sampling"]) for p in res["map"]["points"]}
+    assert flags == {"cc0-sound": (False, False), "by-sound": (False, False),
+                     "nc-sound": (True, False), "sampling-sound": (True, True)}
+    load(session, 1, origin="local", query="local files", start=40)
+    local = [p for p in session.map_state()["points"] if p["origin"] == "local"][0]
+    assert (local["noncommercial"], local["sampling"]) == (False, False)
+
+
+def test_generated_sound_carries_credits_in_wav_and_text(session):
+    load_freesound(session)
+    load(session, 1, origin="local", query="local files", start=40)
+    wav, info = run(session.generate(0.5, 0.5))
+    text = info["credits_text"]
+    assert text.startswith("footstep, dim 1 = ")
+    for k, kind in enumerate(LICENCES):
+        assert f"{kind}-sound by user{k} -- https://freesound.org/s/{1000 + k}/ -- License:" in text
+    assert "snd40 (your local file)" in text
+    lines = [ln for ln in text.splitlines() if ln.startswith("- ")]
+    assert len(lines) == 5
+    # weights: heaviest first, shares of the mix adding up to ~100 %
+    shares = [float(ln[2:].split("%")[0]) for ln in lines]
+    assert shares == sorted(shares, reverse=True) and 99.0 <= sum(shares) <= 100.5
+    nc_line = next(ln for ln in lines if "nc-sound" in ln)
+    assert "CC BY-NC 3.0" in nc_line and nc_line.endswith("[non-commercial]")
+    assert next(ln for ln in lines if "sampling-sound" in ln).endswith("[sampling licence]")
+    assert "non-commercial licences" in text and "Sampling+" in text
+    tags = audio.read_info(wav)
+    assert tags["INAM"] == text.splitlines()[0]
+    assert tags["IART"] == "user0, user1, user2, user3"
+    assert "nc-sound" in tags["ICMT"] and "snd40" in tags["ICMT"] and "weight 0." in tags["ICMT"]
+    e = info["entry"]
+    assert e["noncommercial"] == ["nc-sound"] and e["sampling"] == ["sampling-sound"]
+    assert e["credits_filename"] == e["filename"][:-4] + "-credits.txt"
+    assert e["hash"].startswith("#q=footstep&n=4&x=1&y=2&px=") and e["hash"].endswith("&local=1")
+
+
+def test_tiny_weights_are_not_credited(session):
+    load_freesound(session)
+    (x0, x1), (y0, y1) = session.ranges()
+    pts = session.map_state()["points"]
+    p = pts[0]
+    _, info = run(session.generate(p["nx"], p["ny"]))  # right on a source: it takes ~all the weight
+    lines = [ln for ln in info["credits_text"].splitlines() if ln.startswith("- ")]
+    assert len(lines) == 1 and p["name"] in lines[0]
+
+
+def test_history_lists_deletes_and_survives_queries_and_model_swaps(session, bundles):
+    load(session, 4)
+    for k in range(3):
+        run(session.generate(0.2 + 0.3 * k, 0.5))
+    m = session.map_state()
+    assert [h["number"] for h in m["history"]] == [1, 2, 3]
+    assert all(h["on_map"] and h["labels"] == ["dim 1", "dim 2"] for h in m["history"])
+    assert [g["number"] for g in m["generated"]] == [1, 2, 3]
+    m = session.delete_generated(2)
+    assert [h["number"] for h in m["history"]] == [1, 3] and len(m["generated"]) == 2
+    with pytest.raises(app.AppError, match="no longer in the history"):
+        session.delete_generated(2)
+    # a new query keeps the history (same latent space: still on the map)
+    load(session, 3, start=10, query="kick")
+    assert len(session.map_state()["generated"]) == 2
+    run(session.generate(0.5, 0.5))
+    assert session.map_state()["history"][-1]["number"] == 4
+    assert session.map_state()["history"][-1]["query"] == "kick"
+    # another model: the sounds stay in the history, off the map
+    b5 = NativeBackend(bundles["d5"])
+    run(session.set_model(b5.manifest, b5))
+    m = session.map_state()
+    assert [h["number"] for h in m["history"]] == [1, 3, 4] and not any(h["on_map"] for h in m["history"])
+    assert m["generated"] == []
+
+
+def test_history_is_capped(session, monkeypatch):
+    monkeypatch.setattr(app, "HISTORY_MAX", 3)
+    load(session, 3)
+    for _ in range(5):
+        run(session.generate(0.4, 0.4, n_iter=2))
+    assert [h["number"] for h in session.map_state()["history"]] == [3, 4, 5]
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def test_views_of_source_and_generated_sound(session):
+    load(session, 3)
+    key = session.map_state()["points"][1]["key"]
+    meta, rgba, env = session.view("source", key, 200)
+    assert rgba.dtype == np.uint8 and rgba.shape == (256, 128, 4)
+    assert env.dtype == np.float32 and env.shape == (200, 2)
+    assert np.all(env[:, 0] <= env[:, 1]) and env.max() > 0.5  # peak-normalised source
+    assert meta["f_max"] == 8000.0 and meta["duration"] == pytest.approx(16384 / 16000)
+    assert meta["freq_ticks"][0] == 0 and meta["freq_ticks"][-1] <= 8000 and len(meta["freq_ticks"]) >= 3
+    assert meta["time_ticks"] == [0.0, 0.5, 1.0]
+    assert meta["title"] == "snd1"
+    # magma: the loudest pixels are bright yellow-white, silence is near black; row 0 = top
+    assert len(np.unique(rgba.reshape(-1, 4), axis=0)) > 50
+    _, info = run(session.generate(0.5, 0.5))
+    meta2, rgba2, env2 = session.view("generated", info["number"], 64)
+    assert rgba2.shape == (256, 128, 4) and env2.shape == (64, 2) and meta2["title"] == "#1"
+    with pytest.raises(app.AppError, match="no longer in the history"):
+        session.view("generated", 99, 64)
+    with pytest.raises(app.AppError, match="no longer on the map"):
+        session.view("source", "nope", 64)
+
+
+@pytest.mark.parametrize("hi,target,expected", [
+    (1.024, 4, [0.0, 0.5, 1.0]), (8000, 4, [0, 2000, 4000, 6000, 8000]),
+    (11025, 4, [0, 5000, 10000]), (0.3, 4, [0.0, 0.1, 0.2, 0.3]), (0, 4, [0.0]), (float("nan"), 4, [0.0]),
+])
+def test_axis_ticks(hi, target, expected):
+    assert app.axis_ticks(hi, target) == pytest.approx(expected)
+
+
+# --- shareable state ---------------------------------------------------------------------------
+
+
+def test_hash_round_trip():
+    h = app.make_hash("foot step & more", 33, (2, 0), (0.3125, -1.2))
+    assert h == "#q=foot%20step%20%26%20more&n=33&x=3&y=1&px=0.3125&py=-1.2"
+    st = app.parse_hash(h, latent_dim=12)
+    assert st == {"present": True, "query": "foot step & more", "count": 33, "dims": [2, 0],
+                  "point": [0.3125, -1.2], "local": False, "freesound": True, "errors": [], "message": ""}
+    assert app.parse_hash(app.make_hash("kick", 5, (0, 1), local=True))["local"] is True
+    assert app.parse_hash("#q=footstep&n=20&x=1&y=2&px=0.31&py=-1.2")["point"] == [0.31, -1.2]
+
+
+def test_hash_notes_local_files_and_missing_freesound_sounds(session):
+    load(session, 3, origin="local", query="local files")
+    _, info = run(session.generate(0.5, 0.5))
+    h = info["entry"]["hash"]
+    assert h.endswith("&local=1&fs=0")
+    st = app.parse_hash(h)
+    assert st["local"] is True and st["freesound"] is False and st["message"] == ""
+    load(session, 2, start=10)
+    _, info = run(session.generate(0.5, 0.5))
+    st = app.parse_hash(info["entry"]["hash"])
+    assert st["local"] is True and st["freesound"] is True
+
+
+def test_map_state_holds_the_hash_of_the_map(session):
+    assert session.map_state()["hash"] == "#q=footstep&n=20&x=1&y=2&fs=0"  # nothing loaded yet
+    load_freesound(session, query="kick")
+    assert session.map_state()["hash"] == "#q=kick&n=4&x=1&y=2"
+    assert session.set_dims(4, 2)["hash"] == "#q=kick&n=4&x=5&y=3"
+
+
+def test_empty_hash_gives_defaults():
+    for text in ("", "#", None):
+        st = app.parse_hash(text)
+        assert st["present"] is False and st["query"] == "footstep" and st["count"] == 20
+        assert st["dims"] is None and st["point"] is None and st["message"] == ""
+
+
+@pytest.mark.parametrize("text,field,default", [
+    ("#q=&n=5", "q:", ("query", "footstep")),
+    ("#q=kick&n=999", "n:", ("count", 20)),
+    ("#q=kick&n=2.5", "n:", ("count", 20)),
+    ("#x=0&y=2", "x:", ("dims", None)),
+    ("#x=1&y=13", "this model has 12 dims", ("dims", None)),
+    ("#x=1", "y:", ("dims", None)),
+    ("#x=abc&y=2", "x:", ("dims", None)),
+    ("#px=nan&py=1", "px:", ("point", None)),
+    ("#px=1e9&py=1", "px:", ("point", None)),
+    ("#px=1", "py:", ("point", None)),
+    ("#q=kick&colour=red", "unknown field colour", ("query", "kick")),
+    ("#%%%garbage", "", ("query", "footstep")),
+])
+def test_invalid_hash_fields_fall_back_with_message(text, field, default):
+    st = app.parse_hash(text, latent_dim=12)
+    assert st["message"].startswith("The link's settings are partly invalid") and field in st["message"]
+    assert st[default[0]] == default[1]
+
+
+def test_invalid_fields_do_not_spoil_valid_ones():
+    st = app.parse_hash("#q=snare&n=0&x=2&y=3&px=x&py=1", latent_dim=4)
+    assert st["query"] == "snare" and st["count"] == 20 and st["dims"] == [1, 2] and st["point"] is None
+
+
+def test_point_in_hash_maps_back_to_the_click(session):
+    load(session, 5)
+    _, info = run(session.generate(0.3, 0.8))
+    st = app.parse_hash(info["entry"]["hash"], latent_dim=12)
+    nx, ny = session.to_normalized(*st["point"])
+    assert nx == pytest.approx(0.3, abs=1e-5) and ny == pytest.approx(0.8, abs=1e-5)
+    assert st["query"] == "footstep" and st["count"] == 20 and st["dims"] == [0, 1]  # count: the default
+
+
 # --- model swap ----------------------------------------------------------------------------
 
 
@@ -263,7 +477,7 @@ def test_swap_to_other_latent_size_reencodes_sources(session, bundles):
     assert res["model"]["latent_dim"] == 5 and res["stale"] == []
     lat = session.latents()
     assert lat.shape == (4, 5)
-    assert session.generated == [] and session.dims == (0, 1)
+    assert session.generated == [] and session.dims == (0, 1)  # earlier sounds leave the map
     wav, info = run(session.generate(0.5, 0.5))
     assert len(info["map"]["points"]) == 4
 

@@ -15,15 +15,18 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, quote, urlencode
 
 import numpy as np
 
-from . import audio, latent, phase, spectral
+from . import audio, freesound, latent, phase, spectral
 from .model import Manifest, ManifestError
 
 MAX_SOUNDS = 150
 DEFAULT_SOUNDS = 20
 DEFAULT_QUERY = "footstep"
+HISTORY_MAX = 200  # generated sounds kept (oldest dropped first): a long scrub makes many
+MIN_WEIGHT = 0.005  # sources below this share of the mix are not credited
 
 
 class AppError(ValueError):
@@ -51,8 +54,25 @@ class Source:
     origin: str = "freesound"  # or "local"
     mu: np.ndarray | None = None
 
+    def licence_flags(self) -> tuple[bool, bool]:
+        """``(noncommercial, sampling)`` of this source's licence (local files: neither)."""
+        if self.origin == "local":
+            return False, False
+        m = self.meta
+        if "noncommercial" in m or "sampling" in m:
+            return bool(m.get("noncommercial")), bool(m.get("sampling"))
+        lic = freesound.licence_info(str(m.get("license") or m.get("license_name") or ""))
+        return lic["noncommercial"], lic["sampling"]
+
+    def credit_meta(self) -> dict[str, Any]:
+        """The meta dict :func:`freesound.attribution` takes."""
+        if self.origin == "local":
+            return {"name": str(self.meta.get("name", self.key)), "origin": "local"}
+        return dict(self.meta)
+
     def public(self) -> dict[str, Any]:
         m = self.meta
+        nc, sampling = self.licence_flags()
         return {
             "key": self.key,
             "origin": self.origin,
@@ -61,12 +81,14 @@ class Source:
             "license_name": str(m.get("license_name", "")),
             "url": str(m.get("url", "")),
             "credit": str(m.get("credit", "")),
+            "noncommercial": nc,
+            "sampling": sampling,
         }
 
 
 @dataclass
 class Generated:
-    """A sound made by a click on the map."""
+    """A sound made by a click on the map (one entry of the history)."""
 
     number: int
     dims: tuple[int, int]
@@ -76,6 +98,34 @@ class Generated:
     weights: list[tuple[str, float]]
     filename: str
     seconds: float = 0.0
+    model_id: int = 0  # latents of another model cannot be placed on the current map
+    labels: tuple[str, str] = ("", "")
+    query: str = ""
+    wave: np.ndarray | None = None  # float32 [n_samples], for the spectrogram view
+    sample_rate: int = 0
+    credits: str = ""  # readable attribution text (downloaded next to the WAV)
+    noncommercial: list[str] = field(default_factory=list)  # names of NC-licensed sources used
+    sampling: list[str] = field(default_factory=list)  # names of Sampling+-licensed sources used
+    hash: str = ""  # shareable URL hash reproducing this sound
+
+    @property
+    def credits_filename(self) -> str:
+        return self.filename.rsplit(".", 1)[0] + "-credits.txt"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "dims": list(self.dims),
+            "labels": list(self.labels),
+            "x": self.x,
+            "y": self.y,
+            "query": self.query,
+            "filename": self.filename,
+            "credits_filename": self.credits_filename,
+            "noncommercial": list(self.noncommercial),
+            "sampling": list(self.sampling),
+            "hash": self.hash,
+        }
 
 
 @dataclass
@@ -86,6 +136,7 @@ class Batch:
     id: int
     query: str
     origin: str = "freesound"  # "local": files added beside the current sounds
+    count: int = DEFAULT_SOUNDS
     sources: list[Source] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -135,6 +186,130 @@ def describe_error(exc: BaseException) -> str:
     return f"Unexpected error: {type(exc).__name__}: {text}"[:500]
 
 
+def axis_ticks(hi: float, target: int = 5) -> list[float]:
+    """Round tick values from 0 to ``hi`` (steps of 1, 2 or 5 x 10^k, about ``target`` ticks)."""
+    hi = float(hi)
+    if not math.isfinite(hi) or hi <= 0:
+        return [0.0]
+    raw = hi / max(1, target)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(k * mag for k in (1, 2, 5, 10) if k * mag >= raw)
+    n = int(math.floor(hi / step + 1e-9))
+    return [round(k * step, 10) for k in range(n + 1)]
+
+
+def spectrogram_view(x: np.ndarray, m: Manifest, width: int, sample_rate: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """What the page draws for a sound ``x`` (float32 mono at ``sample_rate``, default the
+    model's; the model's STFT settings are used either way).
+
+    Returns ``(rgba, env, meta)``: ``rgba`` uint8 ``[n_bins, n_frames, 4]`` (the model's
+    representation through magma, row 0 = highest frequency), ``env`` float32 ``[width, 2]``
+    and ``meta`` = ``{width, n_bins, n_frames, sample_rate, duration (s), f_max (Hz),
+    time_ticks (s), freq_ticks (Hz)}``.
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(-1)
+    S = spectral.analyze(x, m.stft, m.representation)
+    rgba = spectral.to_rgba(S)
+    env = audio.envelope(x, int(width))
+    sr = int(sample_rate or m.sample_rate)
+    duration = x.size / float(sr)
+    f_max = m.stft.n_bins * sr / float(m.stft.n_fft)
+    meta = {
+        "width": int(width), "n_bins": int(rgba.shape[0]), "n_frames": int(rgba.shape[1]),
+        "sample_rate": sr, "duration": duration, "f_max": f_max,
+        "time_ticks": axis_ticks(duration, 4), "freq_ticks": axis_ticks(f_max, 4),
+    }
+    return rgba, env, meta
+
+
+# --- shareable state (URL hash) ---------------------------------------------------------
+
+MAX_COORD = 1e6
+
+
+def make_hash(query: str, count: int, dims: tuple[int, int], point: tuple[float, float] | None = None,
+              local: bool = False, freesound: bool = True) -> str:
+    """URL hash holding the map and a point, e.g. ``#q=footstep&n=20&x=1&y=2&px=0.31&py=-1.2``.
+
+    ``dims`` are 0-based (written 1-based, as the drop-downs show them); ``point`` is in
+    latent units of those dims; ``local=1`` notes that the map also held local files and
+    ``fs=0`` that it held no Freesound sounds (the query is then not run on opening).
+    """
+    params: list[tuple[str, str]] = [("q", query), ("n", str(int(count))),
+                                     ("x", str(dims[0] + 1)), ("y", str(dims[1] + 1))]
+    if point is not None:
+        params += [("px", f"{float(point[0]):.6g}"), ("py", f"{float(point[1]):.6g}")]
+    if local:
+        params.append(("local", "1"))
+    if not freesound:
+        params.append(("fs", "0"))
+    return "#" + urlencode(params, quote_via=lambda v, *_: quote(v, safe=""))
+
+
+def parse_hash(text: str, latent_dim: int | None = None) -> dict[str, Any]:
+    """Read a URL hash written by :func:`make_hash`; every bad field falls back to its default.
+
+    Returns ``{"present", "query", "count", "dims" (0-based pair or None), "point" ([x, y]
+    or None), "local", "freesound", "errors" (one line per bad field), "message"}``; ``message`` is empty
+    when nothing was wrong, else a status-panel sentence naming the fields ignored.
+    """
+    raw = str(text or "").strip().lstrip("#")
+    out: dict[str, Any] = {"present": bool(raw), "query": DEFAULT_QUERY, "count": DEFAULT_SOUNDS,
+                           "dims": None, "point": None, "local": False, "freesound": True, "errors": [], "message": ""}
+    if not raw:
+        return out
+    errors = out["errors"]
+    try:
+        fields = dict(parse_qsl(raw, keep_blank_values=True, strict_parsing=True))
+    except ValueError:
+        fields = {}
+        errors.append("it is not of the form key=value&...")
+    known = {"q", "n", "x", "y", "px", "py", "local", "fs"}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        errors.append(f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)[:80]}")
+    if "q" in fields:
+        try:
+            out["query"] = check_query(fields["q"])
+        except AppError as e:
+            errors.append(f"q: {e}")
+    if "n" in fields:
+        try:
+            out["count"] = check_count(fields["n"])
+        except AppError as e:
+            errors.append(f"n: {e}")
+    if "x" in fields or "y" in fields:
+        dims = []
+        for key in ("x", "y"):
+            v = fields.get(key, "")
+            if not re.fullmatch(r"\d{1,4}", v.strip()) or int(v) < 1:
+                errors.append(f"{key}: the dim must be a whole number from 1" + (f" to {latent_dim}" if latent_dim else ""))
+            elif latent_dim is not None and int(v) > latent_dim:
+                errors.append(f"{key}: dim {int(v)} does not exist (this model has {latent_dim} dims)")
+            else:
+                dims.append(int(v) - 1)
+        out["dims"] = dims if len(dims) == 2 else None
+    if "px" in fields or "py" in fields:
+        pt = []
+        for key in ("px", "py"):
+            try:
+                v = float(fields.get(key, ""))
+            except ValueError:
+                v = float("nan")
+            if not math.isfinite(v) or abs(v) > MAX_COORD:
+                errors.append(f"{key}: the point needs two finite numbers")
+            else:
+                pt.append(v)
+        out["point"] = pt if len(pt) == 2 else None
+    out["local"] = fields.get("local") == "1"
+    out["freesound"] = fields.get("fs") != "0"
+    if errors:
+        out["message"] = ("The link's settings are partly invalid (" + "; ".join(errors)
+                          + "); defaults are used for those.")[:600]
+    return out
+
+
 class Session:
     """Everything one page holds: model, sources, dims, generated sounds."""
 
@@ -144,7 +319,9 @@ class Session:
         self.sources: list[Source] = []
         self.dims: tuple[int, int] = (0, 1)
         self.query: str = DEFAULT_QUERY
-        self.generated: list[Generated] = []
+        self.count: int = DEFAULT_SOUNDS
+        self.history: list[Generated] = []  # every generated sound, oldest first
+        self._model_id = 0
         self._batch: Batch | None = None
         self._batches = 0
         self._generated_count = 0
@@ -185,7 +362,7 @@ class Session:
         old_sources = self.sources
         self.manifest, self.backend = manifest, backend
         self.dims = tuple(self.default_dims(manifest))  # type: ignore[assignment]
-        self.generated = []
+        self._model_id += 1  # earlier sounds stay in the history but leave the map
         self._batch = None
         stale, dropped, kept = [], [], []
         for s in old_sources:
@@ -232,13 +409,18 @@ class Session:
 
     # --- sources ----------------------------------------------------------------------
 
-    def begin_batch(self, query: str, origin: str = "freesound") -> int:
+    @property
+    def generated(self) -> list[Generated]:
+        """The history entries made with the current model (drawn on the map)."""
+        return [g for g in self.history if g.model_id == self._model_id]
+
+    def begin_batch(self, query: str, origin: str = "freesound", count: int | None = None) -> int:
         """Start loading the sounds of a query (or, with ``origin="local"``, of local files);
         returns the batch id."""
         self._require_model()
         self._batches += 1
         label = check_query(query) if origin == "freesound" else (" ".join(str(query).split()) or "local files")
-        self._batch = Batch(self._batches, label, origin)
+        self._batch = Batch(self._batches, label, origin, check_count(count) if count is not None else self.count)
         return self._batch.id
 
     def _current(self, batch_id: int) -> Batch:
@@ -291,7 +473,7 @@ class Session:
         else:
             self.sources = [s for s in self.sources if s.origin != "freesound"] + batch.sources
             self.query = batch.query
-            self.generated = []
+            self.count = batch.count
             msg = f"Ready: {n_ok} sound{'s' if n_ok != 1 else ''} for '{batch.query}' on the map{detail}. Click the map to make a sound."
         return {"loaded": n_ok, "failed": n_bad, "failures": batch.failures, "kept_previous": False,
                 "message": msg, "ok": True, "map": self.map_state()}
@@ -344,6 +526,7 @@ class Session:
             x, y = float(g.z[i]), float(g.z[j])
             nx, ny = norm(x, y)
             gen.append({"number": g.number, "x": x, "y": y, "nx": nx, "ny": ny, "filename": g.filename})
+        has_local = any(s.origin == "local" for s in self.sources)
         labels = {d.index: d.label for d in self.manifest.dims} if self.manifest else {}
         return {
             "dims": [i, j],
@@ -352,12 +535,23 @@ class Session:
             "y_range": [y0, y1],
             "points": points,
             "generated": gen,
+            "history": [{**g.public(), "on_map": g.model_id == self._model_id} for g in self.history],
             "query": self.query,
+            "count": self.count,
+            "local": has_local,
+            "hash": make_hash(self.query, self.count, (i, j), None, local=has_local,
+                              freesound=any(s.origin != "local" for s in self.sources)),
         }
 
     def to_latent(self, nx: float, ny: float) -> tuple[float, float]:
         (x0, x1), (y0, y1) = self.ranges()
         return x0 + float(nx) * (x1 - x0), y0 + float(ny) * (y1 - y0)
+
+    def to_normalized(self, x: float, y: float) -> tuple[float, float]:
+        """Latent coordinates of the plotted dims -> normalised map position (inverse of
+        :meth:`to_latent`; may fall outside [0, 1] for points beyond the sources)."""
+        (x0, x1), (y0, y1) = self.ranges()
+        return (float(x) - x0) / (x1 - x0), (float(y) - y0) / (y1 - y0)
 
     # --- generation -------------------------------------------------------------------
 
@@ -381,14 +575,23 @@ class Session:
         S = np.asarray(S, dtype=np.float32).reshape(m.stft.n_bins, m.stft.n_frames)
         wave = phase.synthesize(S, m, n_iter=n_iter)
         order = np.argsort(-w)[:5]
-        weights = [(enc[k].public()["name"], float(w[k])) for k in order if w[k] > 0.005]
-        credits = [
-            f"{enc[k].public()['credit'] or enc[k].public()['name']} (weight {w[k]:.0%})"
-            for k in np.argsort(-w) if w[k] > 0.005
-        ]
+        weights = [(enc[k].public()["name"], float(w[k])) for k in order if w[k] > MIN_WEIGHT]
+        used = [(enc[k], float(w[k])) for k in np.argsort(-w) if w[k] > MIN_WEIGHT]
+        credits = [f"{s.public()['credit'] or s.public()['name']} (weight {wt:.0%})" for s, wt in used]
+        title = f"{self.query}, dim {dims[0] + 1} = {x:.3f}, dim {dims[1] + 1} = {y:.3f}"
+        text, tags = freesound.attribution([(s.credit_meta(), wt) for s, wt in used], title)
         self._generated_count += 1
-        g = Generated(self._generated_count, dims, x, y, z, weights, wav_filename(self.query, dims, x, y))
-        self.generated.append(g)
+        labels = self.map_state_labels()
+        g = Generated(self._generated_count, dims, x, y, z, weights, wav_filename(self.query, dims, x, y),
+                      model_id=self._model_id, labels=labels, query=self.query,
+                      wave=np.asarray(wave, dtype=np.float32), sample_rate=m.sample_rate, credits=text,
+                      noncommercial=[s.public()["name"] for s, _ in used if s.licence_flags()[0] and not s.licence_flags()[1]],
+                      sampling=[s.public()["name"] for s, _ in used if s.licence_flags()[1]],
+                      hash=make_hash(self.query, self.count, dims, (x, y),
+                                     local=any(s.origin == "local" for s in enc),
+                                     freesound=any(s.origin != "local" for s in enc)))
+        self.history.append(g)
+        del self.history[:-HISTORY_MAX]
         info = {
             "number": g.number,
             "dims": list(dims),
@@ -402,9 +605,56 @@ class Session:
             "map": self.map_state(),
         }
         info["credits"] = credits
-        tags = {
-            "INAM": f"{self.query}, dim {dims[0] + 1} = {x:.3f}, dim {dims[1] + 1} = {y:.3f}",
-            "ISFT": "Audio Intellimixer",
-            "ICMT": ("Made from: " + "; ".join(credits))[:4000],
-        }
+        info["entry"] = g.public()
+        info["credits_text"] = text
+        tags = {**tags, "ICMT": ("Made from: " + tags.get("ICMT", "; ".join(credits)))[:4000]}
         return audio.write_wav(wave, m.sample_rate, info=tags), info
+
+    def map_state_labels(self) -> tuple[str, str]:
+        labels = {d.index: d.label for d in self.manifest.dims} if self.manifest else {}
+        i, j = self.dims
+        return labels.get(i, f"dim {i + 1}"), labels.get(j, f"dim {j + 1}")
+
+    # --- history ----------------------------------------------------------------------
+
+    def entry(self, number: int) -> Generated:
+        for g in self.history:
+            if g.number == int(number):
+                return g
+        raise AppError(f"Sound #{number} is no longer in the history.")
+
+    def delete_generated(self, number: int) -> dict[str, Any]:
+        """Remove one sound from the history (and the map); returns the map state."""
+        self.history.remove(self.entry(number))
+        return self.map_state()
+
+    # --- views ------------------------------------------------------------------------
+
+    def view(self, kind: str, ident: Any, width: int) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        """Spectrogram and waveform of a source (``kind="source"``, ``ident`` its key) or a
+        generated sound (``kind="generated"``, ``ident`` its number).
+
+        Returns ``(meta, rgba, env)``: ``rgba`` uint8 ``[n_bins, n_frames, 4]`` (magma, row 0 =
+        highest frequency), ``env`` float32 ``[width, 2]`` (min/max per pixel column), and
+        ``meta`` with the image size, ``sample_rate``, ``duration`` (s), ``f_max`` (Hz) and
+        tick values for both axes (``time_ticks`` in s, ``freq_ticks`` in Hz).
+        """
+        m = self._require_model()
+        width = max(16, min(4000, int(width)))
+        if kind == "source":
+            src = self._find(str(ident))
+            x = audio.prepare(src.pcm, src.sr, m.sample_rate, m.n_samples)
+            title = src.public()["name"]
+        elif kind == "generated":
+            g = self.entry(int(ident))
+            if g.wave is None:
+                raise AppError(f"Sound #{g.number} has no audio kept.")
+            x, title, sr = g.wave, f"#{g.number}", g.sample_rate
+        else:
+            raise AppError(f"Unknown view {kind!r}.")
+        if kind == "source":
+            sr = m.sample_rate
+        rgba, env, meta = spectrogram_view(x, m, width, sr)
+        meta["title"] = title
+        return meta, rgba, env
+

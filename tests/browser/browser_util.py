@@ -101,11 +101,13 @@ def click_map(page, nx, ny):
 
 
 def empty_spot(page, avoid=None):
-    """A normalised map position at least 20 px away from every point (and from ``avoid``)."""
+    """A normalised map position at least 20 px away from every point (and from ``avoid``:
+    one ``(nx, ny)`` or a list of them)."""
     pts = page.evaluate("window.intellimixer.points()")
+    avoid = [] if not avoid else [avoid] if isinstance(avoid[0], (int, float)) else list(avoid)
     for ny in (0.5, 0.35, 0.65, 0.2, 0.8, 0.05, 0.95):
         for nx in (0.5, 0.35, 0.65, 0.2, 0.8, 0.05, 0.95):
-            if avoid and abs(nx - avoid[0]) + abs(ny - avoid[1]) < 0.2:
+            if any(abs(nx - a[0]) + abs(ny - a[1]) < 0.2 for a in avoid):
                 continue
             c = page.evaluate("([x, y]) => window.intellimixer.toClient(x, y)", [nx, ny])
             if all((p["clientX"] - c["x"]) ** 2 + (p["clientY"] - c["y"]) ** 2 > 400 for p in pts):
