@@ -20,6 +20,7 @@ def drums() -> list[Path]:
 
 @pytest.fixture(scope="session")
 def linear_bundle(tmp_path_factory):
-    from bundles import make_linear_bundle
+    """A tiny untrained 8-dim bundle (tests/tiny_bundle.py): real ONNX files, real shapes."""
+    from tiny_bundle import make_bundle
 
-    return make_linear_bundle(tmp_path_factory.mktemp("bundle8"), latent_dim=8)
+    return make_bundle(tmp_path_factory.mktemp("bundle8"), latent_dim=8)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from bundles import manifest_dict
+from tiny_bundle import manifest_dict
 from intellimixer.model import ManifestError, NativeModel, check_bundle_files, check_io, load_manifest
 
 
