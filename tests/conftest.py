@@ -19,7 +19,7 @@ def drums() -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def linear_bundle(tmp_path_factory):
+def tiny_bundle8(tmp_path_factory):
     """A tiny untrained 8-dim bundle (tests/tiny_bundle.py): real ONNX files, real shapes."""
     from tiny_bundle import make_bundle
 

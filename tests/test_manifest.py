@@ -117,8 +117,8 @@ def test_graph_io_checked_against_manifest():
         check_io(m, "encoder", {"x": [None, 1, 256, 128]}, {"mu": [None, 12], "logvar": [None, 12]})
 
 
-def test_native_model_checks_graph_against_manifest(linear_bundle, tmp_path):
-    model = NativeModel(linear_bundle)
+def test_native_model_checks_graph_against_manifest(tiny_bundle8, tmp_path):
+    model = NativeModel(tiny_bundle8)
     mu, logvar = model.encode(np.zeros((3, 256, 128), np.float32))
     assert mu.shape == (3, 8) and logvar.shape == (3, 8)
     assert model.decode(np.zeros(8)).shape == (1, 256, 128)
@@ -126,7 +126,7 @@ def test_native_model_checks_graph_against_manifest(linear_bundle, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     for f in ("encoder.onnx", "decoder.onnx"):
-        (bad / f).write_bytes((linear_bundle / f).read_bytes())
+        (bad / f).write_bytes((tiny_bundle8 / f).read_bytes())
     (bad / "manifest.json").write_text(json.dumps(manifest_dict(12)))
     with pytest.raises(ManifestError, match="latent"):
         NativeModel(bad)

@@ -95,10 +95,10 @@ def test_griffin_lim_rejects_wrong_shape():
         phase.griffin_lim(np.ones((256, 128)), P)
 
 
-def test_synthesize_from_representation(drums, linear_bundle):
+def test_synthesize_from_representation(drums, tiny_bundle8):
     from intellimixer.model import load_manifest
 
-    m = load_manifest(linear_bundle)
+    m = load_manifest(tiny_bundle8)
     x = prepared(drums[:2])[0]
     S = spectral.analyze(x, m.stft, m.representation)
     y = phase.synthesize(S[None, None], m, n_iter=32)
