@@ -1,0 +1,152 @@
+"""build_onnx.py: the --quick end-to-end run, and the reusable export helpers."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+for p in (ROOT, ROOT / "py"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+import build_onnx  # noqa: E402
+from intellimixer.model import NativeModel, load_manifest  # noqa: E402
+
+QUICK_TIMEOUT_S = 300  # the issue allows < 2 min on a 2-core machine; leave room for slow CI
+
+
+def _sounds_installed() -> bool:
+    return any(root.is_dir() for root in build_onnx.SOURCES.values())
+
+
+def _tree_state(path: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*") if p.is_file()} if path.exists() else {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("external", [False, True], ids=["inline", "external-data"])
+def test_quick_run_writes_a_valid_bundle(tmp_path, external):
+    if not _sounds_installed():
+        pytest.skip("training sounds not installed (apt install hydrogen-drumkits sound-theme-freedesktop)")
+    out = tmp_path / "bundle"
+    default_before = _tree_state(build_onnx.DEFAULT_OUT)
+    cmd = [sys.executable, str(ROOT / "build_onnx.py"), "--quick", "--out", str(out)]
+    if external:  # the export path only: a couple of epochs, no evaluation
+        cmd += ["--external-data", "--no-eval", "--epochs", "2"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=QUICK_TIMEOUT_S)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert _tree_state(build_onnx.DEFAULT_OUT) == default_before, "--quick must not touch models/default"
+
+    m = load_manifest(out)
+    assert m.name == "quick"
+    assert m.external_data == (("encoder.bin", "decoder.bin") if external else ())
+    assert all((out / f).is_file() for f in m.files)
+    kl = [d.kl for d in m.dims]
+    assert kl == sorted(kl, reverse=True)
+    assert m.extra["training"]["held_out"], "held-out files are listed"
+    if not external:
+        assert m.extra["training"]["eval"]["n_files"] > 0
+
+    model = NativeModel(out)
+    S = np.random.default_rng(1).random((2, *m.input_shape), dtype=np.float32)
+    mu, logvar = model.encode(S)
+    assert mu.shape == logvar.shape == (2, m.latent_dim)
+    rec = model.decode(mu)
+    assert rec.shape == (2, *m.input_shape) and 0.0 <= rec.min() and rec.max() <= 1.0
+
+
+def _tiny_model(latent_dim=4):
+    cfg = build_onnx.ModelConfig(latent_dim=latent_dim).scaled(0.125)
+    torch.manual_seed(3)
+    return build_onnx.VAE(cfg, 256, 128).eval()
+
+
+def test_export_bundle_reorders_dims_by_kl(tmp_path):
+    """A user model with unsorted KL is exported most-active-first, and stays the same function."""
+    vae = _tiny_model()
+    kl = [0.5, 3.0, 0.1, 1.0]
+    manifest = build_onnx.export_bundle(vae.encoder, vae.decoder, tmp_path, 4, dim_kl=kl, name="byo")
+    assert [d["kl"] for d in manifest["dims"]] == [3.0, 1.0, 0.5, 0.1]
+    order = [1, 3, 0, 2]
+
+    model = NativeModel(tmp_path)
+    x = np.random.default_rng(0).random((2, 256, 128), dtype=np.float32)
+    with torch.no_grad():
+        mu_t, lv_t = (t.numpy() for t in vae.encoder(torch.from_numpy(x)[:, None]))
+    mu, lv = model.encode(x)
+    np.testing.assert_allclose(mu, mu_t[:, order], atol=1e-4)
+    np.testing.assert_allclose(lv, lv_t[:, order], atol=1e-4)
+    with torch.no_grad():
+        want = vae.decoder(torch.from_numpy(mu_t)).numpy()[:, 0]
+    np.testing.assert_allclose(model.decode(mu), want, atol=1e-4)
+
+
+def test_order_latent_dims_permutes_weights_without_changing_the_model():
+    vae = _tiny_model(latent_dim=6)
+    with torch.no_grad():  # make the dims differ in activity
+        vae.encoder.head.weight[:6] *= torch.tensor([0.1, 3.0, 1.0, 0.01, 2.0, 0.5])[:, None]
+    specs = np.random.default_rng(2).random((8, 256, 128), dtype=np.float32)
+    x = torch.from_numpy(specs)[:, None]
+    with torch.no_grad():
+        recon_before = vae(x)[0]
+        mu_before, lv_before = (t.numpy() for t in vae.encoder(x))
+    kl_before = build_onnx.kl_per_dim(mu_before, lv_before)
+    order = np.argsort(-kl_before)
+    assert list(order) != list(range(6)), "the test needs an unsorted model"
+
+    kl = build_onnx.order_latent_dims(vae, specs)
+    with torch.no_grad():
+        recon_after = vae(x)[0]
+        mu_after, lv_after = (t.numpy() for t in vae.encoder(x))
+    np.testing.assert_allclose(kl, kl_before[order], rtol=1e-6)
+    np.testing.assert_allclose(mu_after, mu_before[:, order], atol=1e-5)
+    np.testing.assert_allclose(lv_after, lv_before[:, order], atol=1e-5)
+    torch.testing.assert_close(recon_after, recon_before, atol=1e-5, rtol=1e-5)
+
+
+def test_manifest_dict_validates_and_external_data_is_listed():
+    m = load_manifest(build_onnx.manifest_dict(name="t", latent_dim=8, dim_kl=list(range(8, 0, -1)),
+                                               external_data=["encoder.bin", "decoder.bin"]))
+    assert m.latent_dim == 8 and m.external_data == ("encoder.bin", "decoder.bin")
+    assert m.stft.n_fft == 512 and m.stft.hop_length == 128 and m.n_samples == 16384
+    assert [d.kl for d in m.dims] == [8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0]
+    assert json.loads(json.dumps(m.to_dict())) == m.to_dict()
+
+
+def test_held_out_split_keeps_velocity_layers_together():
+    layers = [build_onnx.SoundFile("hydrogen-drumkits", f"Kit/{n}") for n in
+              ("Snare-Hard.wav", "Snare-Softest.wav", "snare_03.flac", "Snare 2.wav")]
+    assert {f.split_key for f in layers} == {"hydrogen-drumkits/Kit/snare"}
+    other = build_onnx.SoundFile("hydrogen-drumkits", "Kit/Kick_Stomp.wav")
+    assert other.split_key == "hydrogen-drumkits/Kit/kick_stomp"
+
+
+def test_held_out_split_is_deterministic_and_about_the_set_fraction():
+    keys = [f"hydrogen-drumkits/kit{k}/sample{j}" for k in range(20) for j in range(50)]
+    held = [k for k in keys if build_onnx.is_held_out(k)]
+    assert held == [k for k in keys if build_onnx.is_held_out(k)]
+    assert 0.5 * build_onnx.HOLDOUT_FRACTION < len(held) / len(keys) < 1.5 * build_onnx.HOLDOUT_FRACTION
+
+
+def test_log_spectral_distance_is_in_db():
+    m = build_onnx.format_manifest()
+    S = np.random.default_rng(0).random((256, 128)).astype(np.float32) * 0.8
+    assert build_onnx.log_spectral_distance(S, S, m) == 0.0
+    assert build_onnx.log_spectral_distance(S, S + 0.1, m) == pytest.approx(8.0)  # 0.1 of an 80 dB range
+
+
+def test_mix_pair_delays_and_scales_the_second_sound():
+    a = np.zeros(8, np.float32)
+    b = np.ones(8, np.float32)
+    out = build_onnx.mix_pair(a, b, -6.0206, 3)
+    np.testing.assert_allclose(out, [0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0.5], atol=1e-4)
+    assert build_onnx.pitch_shift_rate(44100, 12) == 88200
