@@ -3,7 +3,11 @@
 Measures, on the same sounds and model as the browser benchmark:
 - decode + STFT + encode of N sources (WAV files from hydrogen-drumkits, each <= 5 s);
 - click -> playable audio (latent rule + decoder + Griffin-Lim + WAV bytes), p50 / p95;
-- scrub: generations per second for a continuous sequence of nearby points.
+- scrub: generations per second for a continuous sequence of nearby points;
+- the same click and scrub through the app's own code (:class:`intellimixer.app.Session`,
+  as the browser worker runs it: latent rule, decoder, Griffin-Lim, WAV with credits, map
+  state, history, spectrogram view), with onnxruntime as the backend: the like-for-like
+  reference for the browser's figures.
 
     python benchmarks/native.py [--model models/default] [--sources 50] [--clicks 50] [--json out.json]
 """
@@ -37,6 +41,55 @@ def source_files(n: int, max_seconds: float = 5.0) -> list[Path]:
         if len(out) == n:
             break
     return out
+
+
+class _AsyncBackend:
+    """NativeModel behind the async Backend interface that app.Session expects."""
+
+    def __init__(self, model: NativeModel):
+        self.model = model
+
+    async def encode(self, S):
+        return self.model.encode(S)
+
+    async def decode(self, z):
+        return self.model.decode(z)
+
+
+def app_pipeline(model: NativeModel, pcms: list[tuple[np.ndarray, int]], n_clicks: int, n_scrub: int,
+                 seed: int = 0, view_width: int = 400) -> dict:
+    """Clicks and a scrub through ``intellimixer.app.Session`` (what the worker runs)."""
+    import asyncio
+
+    from intellimixer import app
+
+    async def go() -> dict:
+        s = app.Session()
+        await s.set_model(model.manifest, _AsyncBackend(model))
+        b = s.begin_batch("local files", origin="local")
+        for k, (x, sr) in enumerate(pcms):
+            await s.add_source(b, {"name": f"source {k}", "username": "", "license_name": "local file",
+                                   "origin": "local"}, x, sr, "local")
+        s.commit_batch(b)
+        rng = np.random.default_rng(seed)
+        for _ in range(3):  # warm-up, as the browser half does
+            wav, info = await s.generate(rng.uniform(), rng.uniform())
+        clicks = []
+        for _ in range(n_clicks):
+            t = time.perf_counter()
+            wav, info = await s.generate(rng.uniform(0.02, 0.98), rng.uniform(0.02, 0.98))
+            s.view("generated", info["number"], view_width)
+            clicks.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for k in range(n_scrub):
+            f = k / max(n_scrub - 1, 1)
+            wav, info = await s.generate(0.05 + 0.9 * f, 0.5)
+            s.view("generated", info["number"], view_width)
+        scrub_s = time.perf_counter() - t
+        return {"app_click_p50_ms": 1000 * percentile(clicks, 50), "app_click_p95_ms": 1000 * percentile(clicks, 95),
+                "app_scrub_generations_per_s": n_scrub / scrub_s}
+
+    return asyncio.run(go())
 
 
 def percentile(values, q) -> float:
@@ -80,7 +133,14 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, n_scrub: int = 60, seed:
         audio.write_wav(phase.synthesize(model.decode(z)[0], m), m.sample_rate)
     scrub_s = time.perf_counter() - t
 
+    pcms = []
+    for b in blobs:
+        x, sr = audio.read_wav(b)
+        pcms.append((audio.resample(audio.to_mono(x), sr, m.sample_rate), m.sample_rate))
+    app_figures = app_pipeline(model, pcms, n_clicks, n_scrub, seed)
+
     return {
+        **app_figures,
         "model": m.name,
         "sources": len(files),
         "prepare_stft_s": t1 - t0,
@@ -107,6 +167,8 @@ def main() -> None:
           f"(prepare+STFT {r['prepare_stft_s']:.3f} s, encode {r['encode_s']:.3f} s)")
     print(f"  click -> playable audio: p50 {r['click_p50_ms']:.1f} ms, p95 {r['click_p95_ms']:.1f} ms")
     print(f"  scrub: {r['scrub_generations_per_s']:.1f} generations/s")
+    print(f"  through the app's Session (credits, map, history, view): click p50 {r['app_click_p50_ms']:.1f} ms, "
+          f"p95 {r['app_click_p95_ms']:.1f} ms; scrub {r['app_scrub_generations_per_s']:.1f} generations/s")
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=1))
 

@@ -343,11 +343,27 @@ function setMap(map) {
   if (map.points.length && map.hash) replaceHash(map.hash); // the map without a point
 }
 
+const HASH_DRAG_MS = 250;
+let hashPending = null, hashTimer = null;
+
 function replaceHash(hash) {
   // The address bar always holds the current state (no new history entry, no hashchange).
-  try { window.history.replaceState(null, "", hash); } catch { /* e.g. sandboxed */ }
+  // history.replaceState costs ~10 ms of main-thread time, so while the pointer is held on
+  // the map (scrubbing) it is written at most every HASH_DRAG_MS and on release.
   $("share-link").href = hash;
   $("share-link").hidden = false;
+  hashPending = hash;
+  if (!state.scrub.active) flushHash();
+  else if (!hashTimer) hashTimer = setTimeout(flushHash, HASH_DRAG_MS);
+}
+
+function flushHash() {
+  clearTimeout(hashTimer);
+  hashTimer = null;
+  if (hashPending == null) return;
+  const hash = hashPending;
+  hashPending = null;
+  try { window.history.replaceState(null, "", hash); } catch { /* e.g. sandboxed */ }
 }
 
 function plotRect() {
@@ -497,6 +513,8 @@ function onMapPointerUp(event) {
   state.scrub = { active: false, last: null };
   delete document.body.dataset.scrubbing;
   try { $("map").releasePointerCapture(event.pointerId); } catch { /* not captured */ }
+  flushHash();
+  syncGeneratedAudio();
 }
 
 // --- keyboard cursor ---------------------------------------------------------------------------
@@ -577,20 +595,27 @@ async function showView(canvasId, kind, ident, title) {
   } catch (err) { console.warn("intellimixer: view failed", err); }
 }
 
+let viewCanvas = null;
+function viewScratch(w, h) {
+  if (!viewCanvas) viewCanvas = document.createElement("canvas");
+  if (viewCanvas.width !== w || viewCanvas.height !== h) { viewCanvas.width = w; viewCanvas.height = h; }
+  return viewCanvas;
+}
+
 function drawView(canvasId, v, title) {
   // v: {n_bins, n_frames, duration (s), f_max (Hz), time_ticks, freq_ticks, rgba: Uint8Array, env: Float32Array}
   const c = $(canvasId);
   const dpr = window.devicePixelRatio || 1;
   const W = c.clientWidth || c.width, H = c.clientHeight || c.height;
-  c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
+  // resizing a canvas reallocates it: only when the size changed (as draw() does)
+  if (c.width !== Math.round(W * dpr) || c.height !== Math.round(H * dpr)) { c.width = Math.round(W * dpr); c.height = Math.round(H * dpr); }
   const g = c.getContext("2d");
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, W, H);
   const P = VIEW_PAD, pw = W - P.left - P.right, inner = H - P.top - P.bottom;
   const sh = Math.round(inner * 0.68), wy = P.top + sh + 4, wh = inner - sh - 4;
   const img = new ImageData(new Uint8ClampedArray(v.rgba.buffer, v.rgba.byteOffset, v.rgba.byteLength), v.n_frames, v.n_bins);
-  const off = document.createElement("canvas");
-  off.width = v.n_frames; off.height = v.n_bins;
+  const off = viewScratch(v.n_frames, v.n_bins); // one offscreen canvas, reused
   off.getContext("2d").putImageData(img, 0, 0);
   g.imageSmoothingEnabled = true;
   g.drawImage(off, P.left, P.top, pw, sh);
@@ -704,10 +729,21 @@ async function playGenerated(number) {
   if (!e) return;
   const el = $("generated-audio");
   el.pause();
-  if (el.src !== e.wavUrl) el.src = e.wavUrl;
+  // While scrubbing, WebAudio plays each sound and the <audio> element (a media pipeline
+  // per new src) gets the latest one when the pointer is released (syncGeneratedAudio).
+  if (!state.scrub.active && el.src !== e.wavUrl) el.src = e.wavUrl;
   let played = false;
   try { played = await playCrossfaded(e.wav); } catch (err) { console.warn("intellimixer: WebAudio playback failed", err); }
-  if (!played) el.play().catch(() => { /* autoplay may be refused; the controls stay */ });
+  if (!played) {
+    if (el.src !== e.wavUrl) el.src = e.wavUrl;
+    el.play().catch(() => { /* autoplay may be refused; the controls stay */ });
+  }
+}
+
+function syncGeneratedAudio() {
+  const e = state.entries.get(state.current);
+  const el = $("generated-audio");
+  if (e && el.src !== e.wavUrl) el.src = e.wavUrl;
 }
 
 // --- generation ------------------------------------------------------------------------------
@@ -753,9 +789,11 @@ async function generateLoop() {
       stats.generate_ms.push(ms);
       addEntry(r);
       const playing = playGenerated(r.number); // the sound starts first; the page is drawn while it plays
+      // the view first: drawing reads the canvas size, a forced layout once the history list
+      // and texts below have changed
+      if (r.view) drawView("generated-view", { ...r.view, rgba: r.rgba, env: r.env }, `sound #${r.number}`);
       setMap(r.map);
       showEntry(r.number, r);
-      if (r.view) drawView("generated-view", { ...r.view, rgba: r.rgba, env: r.env }, `sound #${r.number}`);
       await playing;
       if (!next) setStatus(`Generated sound #${r.number} in ${ms.toFixed(0)} ms.`, "ready");
     }

@@ -8,6 +8,7 @@ numpy only; all work is complex64 / float32 so it is as cheap as possible under 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,13 +24,22 @@ def _frames_params(p: StftParams, n_frames: int) -> StftParams:
 
 def initial_phase(mag: np.ndarray, init: str = "random", seed: int = 0) -> np.ndarray:
     """Unit-modulus complex64 ``[bins, frames]`` to start from: ``"random"`` (uniform
-    phase, seeded) or ``"zeros"`` (all phases 0)."""
+    phase, seeded) or ``"zeros"`` (all phases 0). Read-only and cached per shape and seed
+    (complex ``exp`` is slow under Pyodide, and every click of one model uses the same)."""
+    return _initial_phase(tuple(np.shape(mag)), init, int(seed))
+
+
+@lru_cache(maxsize=8)
+def _initial_phase(shape: tuple[int, ...], init: str, seed: int) -> np.ndarray:
     if init == "random":
         rng = np.random.default_rng(seed)
-        return np.exp(2j * np.pi * rng.random(mag.shape, dtype=np.float32)).astype(np.complex64)
-    if init == "zeros":
-        return np.ones(mag.shape, dtype=np.complex64)
-    raise ValueError(f"unknown phase init {init!r}; expected 'random' or 'zeros'")
+        out = np.exp(2j * np.pi * rng.random(shape, dtype=np.float32)).astype(np.complex64)
+    elif init == "zeros":
+        out = np.ones(shape, dtype=np.complex64)
+    else:
+        raise ValueError(f"unknown phase init {init!r}; expected 'random' or 'zeros'")
+    out.setflags(write=False)
+    return out
 
 
 def griffin_lim(
@@ -64,13 +74,73 @@ def griffin_lim(
     length = p.length if length is None else length
     alpha = np.float32(momentum)
     c = mag * initial_phase(mag, init, seed)
-    t = c
-    for _ in range(n_iter):
-        rebuilt = spectral.stft(spectral.istft(t, p, length), p)
-        c_next = mag * (rebuilt / (np.abs(rebuilt) + _EPS))
-        t = c_next + alpha * (c_next - c)
-        c = c_next
+    if n_iter and p.n_fft % p.hop_length == 0:
+        c = _fgla_frames(mag, c, p, length, n_iter, alpha)
+    else:
+        t = c
+        for _ in range(n_iter):
+            rebuilt = spectral.stft(spectral.istft(t, p, length), p)
+            c_next = mag * (rebuilt / (np.abs(rebuilt) + _EPS))
+            t = c_next + alpha * (c_next - c)
+            c = c_next
     return spectral.istft(c.astype(np.complex64, copy=False), p, length).astype(np.float32)
+
+
+def _fgla_frames(mag: np.ndarray, c: np.ndarray, p: StftParams, length: int, n_iter: int, alpha) -> np.ndarray:
+    """The fast Griffin-Lim loop of :func:`griffin_lim`, same arithmetic, made cheap for Pyodide.
+
+    Works on ``[frames, bins]`` arrays (no transposes), with preallocated buffers and
+    in-place float32/complex64 ops, and fuses ISTFT -> trim -> re-pad -> STFT into one
+    overlap-add buffer: the STFT of ``istft(t)[:length]`` frames that buffer with the samples
+    outside ``[pad, pad + length)`` zeroed, which a precomputed normalisation does.
+    The magnitude is ``sqrt(re**2 + im**2)`` (``np.abs`` of complex64 is several times slower
+    in WebAssembly) and the projection multiplies by a real ratio instead of dividing
+    complex numbers. Needs ``hop_length`` to divide ``n_fft``. Returns ``c`` as ``[bins, frames]``.
+    """
+    n_fft, hop = p.n_fft, p.hop_length
+    n_frames = mag.shape[1]
+    w = spectral.window(p.window, n_fft).astype(np.float32)
+    total = (n_frames - 1) * hop + n_fft
+    pad = n_fft // 2 if p.center else 0
+    norm = spectral._ola_norm(p.window, n_fft, hop, n_frames)
+    inv = np.zeros(total, dtype=np.float32)  # 1 / OLA norm where istft keeps samples, else 0
+    keep = max(0, min(length, total - pad))
+    inv[pad : pad + keep] = 1.0 / norm[pad : pad + keep]
+    mag_t = np.ascontiguousarray(mag.T)
+    c = np.ascontiguousarray(c.T)
+    t = c.copy()
+    y = np.zeros(total, dtype=np.float32)
+    frames_of_y = np.lib.stride_tricks.as_strided(
+        y, shape=(n_frames, n_fft), strides=(y.strides[0] * hop, y.strides[0]), writeable=False)
+    ratio = np.empty(mag_t.shape, dtype=np.float32)
+    im2 = np.empty(mag_t.shape, dtype=np.float32)
+    framed = np.empty((n_frames, n_fft), dtype=np.float32)
+    for _ in range(n_iter):
+        # ISTFT of t into y (windowed overlap-add, normalised, trimmed and re-padded)
+        fr = np.fft.irfft(t, n=n_fft, axis=1)
+        if fr.dtype != np.float32:
+            fr = fr.astype(np.float32)
+        fr *= w
+        spectral._overlap_add(fr, hop, out=y)
+        y *= inv
+        # STFT of y, then the magnitude projection: mag * rebuilt / (|rebuilt| + eps)
+        np.multiply(frames_of_y, w, out=framed)
+        rebuilt = np.fft.rfft(framed, axis=1)
+        if rebuilt.dtype != np.complex64:
+            rebuilt = rebuilt.astype(np.complex64)
+        np.multiply(rebuilt.real, rebuilt.real, out=ratio)
+        np.multiply(rebuilt.imag, rebuilt.imag, out=im2)
+        ratio += im2
+        np.sqrt(ratio, out=ratio)
+        ratio += _EPS
+        np.divide(mag_t, ratio, out=ratio)
+        rebuilt *= ratio  # c_next
+        # inertial step: t = c_next + alpha * (c_next - c)
+        np.subtract(rebuilt, c, out=t)
+        t *= alpha
+        t += rebuilt
+        c = rebuilt
+    return c.T
 
 
 def spectral_convergence(mag: np.ndarray, x: np.ndarray, p: StftParams) -> float:

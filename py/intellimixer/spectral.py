@@ -139,14 +139,18 @@ def _ola_norm(name: str, n_fft: int, hop: int, n_frames: int) -> np.ndarray:
     return norm
 
 
-def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
-    """Overlap-add ``frames [n_frames, n_fft]`` with hop ``hop`` into one signal.
+def _overlap_add(frames: np.ndarray, hop: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Overlap-add ``frames [n_frames, n_fft]`` with hop ``hop`` into one signal
+    ``[(n_frames - 1) * hop + n_fft]`` (written into ``out`` if given, which is zeroed first).
 
     When ``hop`` divides ``n_fft`` this does ``n_fft // hop`` vectorised adds instead of
     one add per frame (the difference matters under Pyodide).
     """
     n_frames, n_fft = frames.shape
-    out = np.zeros((n_frames - 1) * hop + n_fft, dtype=frames.dtype)
+    if out is None:
+        out = np.zeros((n_frames - 1) * hop + n_fft, dtype=frames.dtype)
+    else:
+        out.fill(0.0)
     if n_fft % hop == 0:
         r = n_fft // hop
         chunks = frames.reshape(n_frames, r, hop)
