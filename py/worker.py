@@ -351,29 +351,21 @@ async def check_can_generate():
     return {}
 
 
-async def generate(nx, ny, view_width=0):
+async def generate(nx, ny):
     """A click on the map -> ``{json, wav}`` (wav: Uint8Array) or an error JSON string.
 
-    With ``view_width`` > 0 the answer also holds the generated sound's spectrogram view:
-    ``rgba`` (Uint8Array, ``[n_bins, n_frames, 4]`` flattened) and ``env`` (Float32Array,
-    ``[view_width, 2]`` flattened); its sizes and axis ticks are in ``json`` under ``view``.
+    The spectrogram view is not made here: the page asks for it with :func:`view` once the
+    sound plays, so it stays off the click -> sound path.
     """
     t0 = time.perf_counter()
     try:
-        session = STATE["session"]
-        wav, info = await session.generate(float(nx), float(ny))
+        wav, info = await STATE["session"].generate(float(nx), float(ny))
         info["seconds"] = round(time.perf_counter() - t0, 4)
-        extra = {}
-        width = int(view_width or 0)
-        if width > 0:
-            meta, rgba, env = session.view("generated", info["number"], width)
-            info["view"] = meta
-            extra = {"rgba": to_js(rgba.reshape(-1)), "env": to_js(env.reshape(-1))}
     except Exception as exc:  # noqa: BLE001
         print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
     info["ok"] = True
-    return _obj({"json": json.dumps(info), "wav": to_js(wav), **extra})
+    return _obj({"json": json.dumps(info), "wav": to_js(wav)})
 
 
 async def view(kind, ident, width):

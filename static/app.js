@@ -77,7 +77,7 @@ function noModelMessage() {
 async function py(name, ...args) {
   const raw = await state.worker.sync[name](...args);
   if (typeof raw === "string") return JSON.parse(raw);
-  const out = JSON.parse(raw.json); // generate: {json, wav, rgba?, env?}; view: {json, rgba, env}
+  const out = JSON.parse(raw.json); // generate: {json, wav}; view: {json, rgba, env}
   for (const [k, v] of Object.entries(raw)) if (k !== "json") out[k] = v; // typed arrays as they came
   return out;
 }
@@ -775,7 +775,7 @@ async function generateLoop() {
     state.pendingClick = null;
     if (!state.scrub.active) setStatus("Generating: decoder + phase reconstruction…", "busy", null, null, false);
     const t = performance.now();
-    return py("generate", nx, ny, viewWidth()).then((r) => ({ r, ms: performance.now() - t }));
+    return py("generate", nx, ny).then((r) => ({ r, ms: performance.now() - t }));
   };
   let next = null;
   try {
@@ -789,13 +789,13 @@ async function generateLoop() {
       stats.generate_ms.push(ms);
       addEntry(r);
       const playing = playGenerated(r.number); // the sound starts first; the page is drawn while it plays
-      // the view first: drawing reads the canvas size, a forced layout once the history list
-      // and texts below have changed
-      if (r.view) drawView("generated-view", { ...r.view, rgba: r.rgba, env: r.env }, `sound #${r.number}`);
       setMap(r.map);
       showEntry(r.number, r);
       await playing;
       if (!next) setStatus(`Generated sound #${r.number} in ${ms.toFixed(0)} ms.`, "ready");
+      // The spectrogram view is off the click -> sound path: it is asked for once the sound
+      // plays, and only for the latest sound (a drag skips the views of sounds it has passed).
+      if (!next && !state.pendingClick) await showView("generated-view", "generated", r.number, `sound #${r.number}`);
     }
   } catch (err) {
     setStatus(`Generation failed: ${err && err.message || err}`, "error");
