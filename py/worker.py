@@ -352,20 +352,24 @@ async def check_can_generate():
 
 
 async def generate(nx, ny):
-    """A click on the map -> ``{json, wav}`` (wav: Uint8Array) or an error JSON string.
+    """A click on the map -> ``{json, wav, pcm}`` or an error JSON string.
 
+    ``wav`` (Uint8Array) is the file to download; ``pcm`` (Float32Array, mono at
+    ``json.sample_rate``) is what the page plays, so it never parses the WAV back.
     The spectrogram view is not made here: the page asks for it with :func:`view` once the
     sound plays, so it stays off the click -> sound path.
     """
     t0 = time.perf_counter()
     try:
-        wav, info = await STATE["session"].generate(float(nx), float(ny))
+        session = STATE["session"]
+        wav, info = await session.generate(float(nx), float(ny))
+        pcm = session.entry(info["number"]).wave
         info["seconds"] = round(time.perf_counter() - t0, 4)
     except Exception as exc:  # noqa: BLE001
         print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
     info["ok"] = True
-    return _obj({"json": json.dumps(info), "wav": to_js(wav)})
+    return _obj({"json": json.dumps(info), "wav": to_js(wav), "pcm": to_js(pcm)})
 
 
 async def view(kind, ident, width):

@@ -29,7 +29,7 @@ const state = {
   timings: {},
   cursor: { nx: 0.5, ny: 0.5, shown: false }, // keyboard cursor on the map (normalised)
   scrub: { active: false, last: null },        // pointer held down on the map
-  entries: new Map(),  // generated number -> {wav: Uint8Array, wavUrl, creditsUrl, filename, creditsName}
+  entries: new Map(),  // generated number -> {wav: Uint8Array, pcm: Float32Array, rate, wavUrl, creditsUrl, filename, creditsName}
   current: null,       // number of the generated sound shown
   audio: { ctx: null, voice: null },           // WebAudio playback of generated sounds
   pendingPoint: null,  // latent point from a shared link, made once sounds are on the map
@@ -77,7 +77,7 @@ function noModelMessage() {
 async function py(name, ...args) {
   const raw = await state.worker.sync[name](...args);
   if (typeof raw === "string") return JSON.parse(raw);
-  const out = JSON.parse(raw.json); // generate: {json, wav}; view: {json, rgba, env}
+  const out = JSON.parse(raw.json); // generate: {json, wav, pcm}; view: {json, rgba, env}
   for (const [k, v] of Object.entries(raw)) if (k !== "json") out[k] = v; // typed arrays as they came
   return out;
 }
@@ -669,39 +669,13 @@ function audioContext() {
   return state.audio.ctx;
 }
 
-function pcmBuffer(ctx, wav) {
-  // Our own 16-bit PCM WAV -> AudioBuffer without decodeAudioData (which hops to another
-  // thread and back: milliseconds of latency per click). null for anything else.
-  try {
-    const v = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
-    const tag = (o) => String.fromCharCode(v.getUint8(o), v.getUint8(o + 1), v.getUint8(o + 2), v.getUint8(o + 3));
-    if (tag(0) !== "RIFF" || tag(8) !== "WAVE") return null;
-    let fmt = null;
-    for (let o = 12; o + 8 <= v.byteLength;) {
-      const id = tag(o), size = v.getUint32(o + 4, true), body = o + 8;
-      if (id === "fmt ") fmt = { format: v.getUint16(body, true), channels: v.getUint16(body + 2, true), rate: v.getUint32(body + 4, true), bits: v.getUint16(body + 14, true) };
-      else if (id === "data") {
-        if (!fmt || fmt.format !== 1 || fmt.bits !== 16 || !fmt.channels) return null;
-        const n = Math.floor(Math.min(size, v.byteLength - body) / (2 * fmt.channels));
-        if (!n) return null;
-        const buf = ctx.createBuffer(fmt.channels, n, fmt.rate);
-        for (let c = 0; c < fmt.channels; c++) {
-          const ch = buf.getChannelData(c);
-          for (let i = 0, p = body + 2 * c; i < n; i++, p += 2 * fmt.channels) ch[i] = v.getInt16(p, true) / 32768;
-        }
-        return buf;
-      }
-      o = body + size + (size & 1);
-    }
-  } catch { /* fall back to decodeAudioData */ }
-  return null;
-}
-
-async function playCrossfaded(wav) {
+async function playCrossfaded(pcm, rate) {
   // The new sound fades in over FADE_S while the one playing fades out over the same time.
+  // pcm: the worker's float32 samples (no WAV parsing or decodeAudioData on this path).
   const ctx = audioContext();
   if (!ctx) return false;
-  const buffer = pcmBuffer(ctx, wav) || await ctx.decodeAudioData(wav.slice().buffer);
+  const buffer = ctx.createBuffer(1, pcm.length, rate);
+  buffer.copyToChannel(pcm, 0);
   const now = ctx.currentTime;
   const gain = ctx.createGain();
   gain.gain.setValueAtTime(0, now);
@@ -733,7 +707,7 @@ async function playGenerated(number) {
   // per new src) gets the latest one when the pointer is released (syncGeneratedAudio).
   if (!state.scrub.active && el.src !== e.wavUrl) el.src = e.wavUrl;
   let played = false;
-  try { played = await playCrossfaded(e.wav); } catch (err) { console.warn("intellimixer: WebAudio playback failed", err); }
+  try { played = await playCrossfaded(e.pcm, e.rate); } catch (err) { console.warn("intellimixer: WebAudio playback failed", err); }
   if (!played) {
     if (el.src !== e.wavUrl) el.src = e.wavUrl;
     el.play().catch(() => { /* autoplay may be refused; the controls stay */ });
@@ -811,7 +785,7 @@ async function generateLoop() {
 function addEntry(r) {
   const wavUrl = URL.createObjectURL(new Blob([r.wav], { type: "audio/wav" }));
   const creditsUrl = URL.createObjectURL(new Blob([r.credits_text], { type: "text/plain;charset=utf-8" }));
-  state.entries.set(r.number, { wav: r.wav, wavUrl, creditsUrl, filename: r.filename,
+  state.entries.set(r.number, { wav: r.wav, pcm: r.pcm, rate: r.sample_rate, wavUrl, creditsUrl, filename: r.filename,
     creditsName: r.entry.credits_filename, entry: r.entry, weights: r.weights });
 }
 

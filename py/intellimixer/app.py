@@ -577,7 +577,7 @@ class Session:
         order = np.argsort(-w)[:5]
         weights = [(enc[k].public()["name"], float(w[k])) for k in order if w[k] > MIN_WEIGHT]
         used = [(enc[k], float(w[k])) for k in np.argsort(-w) if w[k] > MIN_WEIGHT]
-        credits = [f"{s.public()['credit'] or s.public()['name']} (weight {wt:.0%})" for s, wt in used]
+        flags = [(s.public()["name"], *s.licence_flags()) for s, _ in used]  # (name, nc, sampling)
         title = f"{self.query}, dim {dims[0] + 1} = {x:.3f}, dim {dims[1] + 1} = {y:.3f}"
         text, tags = freesound.attribution([(s.credit_meta(), wt) for s, wt in used], title)
         self._generated_count += 1
@@ -585,8 +585,8 @@ class Session:
         g = Generated(self._generated_count, dims, x, y, z, weights, wav_filename(self.query, dims, x, y),
                       model_id=self._model_id, labels=labels, query=self.query,
                       wave=np.asarray(wave, dtype=np.float32), sample_rate=m.sample_rate, credits=text,
-                      noncommercial=[s.public()["name"] for s, _ in used if s.licence_flags()[0] and not s.licence_flags()[1]],
-                      sampling=[s.public()["name"] for s, _ in used if s.licence_flags()[1]],
+                      noncommercial=[name for name, nc, smp in flags if nc and not smp],
+                      sampling=[name for name, _, smp in flags if smp],
                       hash=make_hash(self.query, self.count, dims, (x, y),
                                      local=any(s.origin == "local" for s in enc),
                                      freesound=any(s.origin != "local" for s in enc)))
@@ -604,10 +604,9 @@ class Session:
             "peak": float(np.max(np.abs(wave))) if wave.size else 0.0,
             "map": self.map_state(),
         }
-        info["credits"] = credits
         info["entry"] = g.public()
         info["credits_text"] = text
-        tags = {**tags, "ICMT": ("Made from: " + tags.get("ICMT", "; ".join(credits)))[:4000]}
+        tags = {**tags, "ICMT": ("Made from: " + tags["ICMT"])[:4000]}
         return audio.write_wav(wave, m.sample_rate, info=tags), info
 
     def map_state_labels(self) -> tuple[str, str]:

@@ -10,17 +10,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for p in (ROOT / "tests", ROOT / "py"):
+for p in (ROOT / "tests", ROOT / "tests" / "browser", ROOT / "py"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
 from fake_freesound import TOKEN_OK  # noqa: E402
 
-CHROMIUM = os.environ.get("INTELLIMIXER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
-NUMPY_WHEEL = "numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl"
+from chromium import CHROMIUM, CHROMIUM_ARGS, NUMPY_WHEEL  # noqa: E402,F401
 BOOT_TIMEOUT_MS = 60_000
 
 
