@@ -90,7 +90,7 @@ INSTRUMENT_JS = """
         const r = await f(...args);
         const rec = { name: String(name), t0, t1: performance.now() };
         if (name === "generate" && r && typeof r !== "string") {
-          try { rec.worker_s = JSON.parse(r.json).seconds; } catch (e) {}
+          try { const j = JSON.parse(r.json); rec.worker_s = j.seconds; rec.timings = j.timings_ms; } catch (e) {}
         }
         b.calls.push(rec);
         return r;
@@ -108,6 +108,26 @@ INSTRUMENT_JS = """
   b.wrapped = im.state.worker.sync === wrapped;
   return { wrapped: b.wrapped, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
 }
+"""
+
+# Resolves once a click's generation is over and its sound started (WebAudio) or can play
+# (<audio>). Event-driven: polling the page every few ms would take CPU from the worker
+# being measured (measured: ~3 ms more per click on the 2-core machine).
+WAIT_PLAYABLE_JS = """
+([nStarts, nCanplay]) => new Promise((resolve, reject) => {
+  const b = window.__bench;
+  const audio = document.getElementById("generated-audio");
+  const done = () => !document.body.dataset.generating && (b.starts.length > nStarts || b.canplay.length > nCanplay);
+  let timer = null;
+  const obs = new MutationObserver(() => check());
+  const finish = (ok) => { obs.disconnect(); audio.removeEventListener("canplay", check); clearTimeout(timer);
+                           ok ? resolve(true) : reject(new Error("no playable sound within 15 s")); };
+  function check() { if (done()) finish(true); }
+  obs.observe(document.body, { attributes: true, attributeFilter: ["data-generating"] });
+  audio.addEventListener("canplay", check);
+  timer = setTimeout(() => finish(done()), 15000);
+  check();
+})
 """
 
 WAIT_IDLE_JS = """
@@ -399,7 +419,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
                 cdp.send("Profiler.setSamplingInterval", {"interval": 200})
                 cdp.send("Profiler.start")
             spots = _pick_spots(page, n_clicks + 3, seed)
-            lat, lat_wav, worker_ms, call_ms = [], [], [], []
+            lat, lat_wav, worker_ms, call_ms, stages = [], [], [], [], []
             tc0 = page.evaluate("performance.now()")
             playable_via = set()
             samples = []
@@ -408,9 +428,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
                 c = page.evaluate("([x, y]) => window.intellimixer.toClient(x, y)", [nx, ny])
                 page.mouse.click(c["x"], c["y"])
                 try:
-                    page.wait_for_function(
-                        f"() => !document.body.dataset.generating && (window.__bench.starts.length > {before[2]}"
-                        f" || window.__bench.canplay.length > {before[3]})", polling=5, timeout=15_000)
+                    page.evaluate(WAIT_PLAYABLE_JS, [before[2], before[3]])
                 except Exception:
                     diag = page.evaluate("(() => { const a = document.getElementById('generated-audio'); return {status: document.getElementById('status-message').textContent, readyState: a.readyState, err: a.error && a.error.message, gen: document.body.dataset.generating || null, job: document.body.dataset.job || null}; })()")
                     raise RuntimeError(f"click {k} at {(nx, ny)} gave no playable audio: {diag}") from None
@@ -444,6 +462,8 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
                     call_ms.append(gen[0]["t1"] - gen[0]["t0"])
                     if gen[0].get("worker_s") is not None:
                         worker_ms.append(1000 * gen[0]["worker_s"])
+                    if gen[0].get("timings"):
+                        stages.append(gen[0]["timings"])
             tc1 = page.evaluate("performance.now()")
             out["clicks"] = len(lat)
             out["click_p50_ms"] = native.percentile(lat, 50)
@@ -453,6 +473,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
             out["click_to_wav_p50_ms"] = native.percentile(lat_wav, 50) if lat_wav else None
             out["click_worker_call_p50_ms"] = native.percentile(call_ms, 50) if call_ms else None
             out["click_worker_generate_p50_ms"] = native.percentile(worker_ms, 50) if worker_ms else None
+            out["click_stages_p50_ms"] = native.stage_medians(stages)
             out["long_tasks_clicks_ms"] = _long_tasks(page, tc0, tc1)
             log(f"  clicks: p50 {out['click_p50_ms']:.1f} ms, p95 {out['click_p95_ms']:.1f} ms")
 

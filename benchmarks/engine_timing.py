@@ -39,6 +39,11 @@ async def main():
     print(f"engine timing in {where}, numpy {np.__version__}")
     with open(MODEL, "rb") as f:
         m = model.load_manifest(f.read())
+    if sys.platform != "emscripten":
+        # as in the app and the CLI, onnxruntime sessions exist; natively that changes numpy's
+        # float32 FFT speed by up to 4x on this CPU (measured: 0.43 -> 0.10 ms per 129 x 512 rfft)
+        native_model = model.NativeModel(os.path.dirname(MODEL), threads=1)
+        native_model.decode(np.zeros((1, native_model.manifest.latent_dim), np.float32))
     p = m.stft
     rng = np.random.default_rng(0)
     S = (rng.random((1, p.n_bins, p.n_frames), dtype=np.float32) * 0.6)

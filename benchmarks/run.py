@@ -80,6 +80,12 @@ def table(nat: dict, web: dict | None, skipped: str | None) -> list[tuple[str, s
                  "–", "–", "reported", "–"))
     rows.append(("  of which: worker generate (Python + ONNX), p50", _fmt(w.get("click_worker_generate_p50_ms"), " ms", 1),
                  _fmt(nat["click_p50_ms"], " ms", 1), "–", "reported", "–"))
+    sw_, sn_ = w.get("click_stages_p50_ms") or {}, nat.get("app_click_stages_p50_ms") or {}
+    for key, label in (("latent", "latent rule"), ("decode", "decoder (ONNX)"), ("decoder_run", "  of which ORT-web session.run"), ("phase", "phase reconstruction"),
+                       ("credits_wav_map", "credits, WAV, map state"), ("to_js", "results to JS typed arrays")):
+        a, b = sw_.get(key), sn_.get(key)
+        rows.append((f"    {label}, p50", _fmt(a, " ms", 2), _fmt(b, " ms", 2),
+                     _fmt(ratio(a, b), "×", 1), "reported", "–"))
     sw, sn = w.get("scrub_generations_per_s"), nat.get("app_scrub_generations_per_s", nat["scrub_generations_per_s"])
     rows.append(("scrub: generations per second while dragging", _fmt(sw, "/s", 1), _fmt(sn, "/s", 1),
                  _fmt(ratio(sw, sn), "×", 2), f"≥ {TARGET_SCRUB_PER_S:g}/s",

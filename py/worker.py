@@ -131,7 +131,10 @@ class OrtBackend:
 
         ort = STATE["ort"]
         external = [{"path": name, "data": to_js(files[name])} for name in manifest.external_data]
-        options = {"executionProviders": ["wasm"], "graphOptimizationLevel": "all"}
+        # ORT's intra-op threads spin-wait after each run by default: on a 2-core machine
+        # that steals the core the phase reconstruction (right after the decoder) runs on.
+        options = {"executionProviders": ["wasm"], "graphOptimizationLevel": "all",
+                   "extra": {"session": {"intra_op": {"allow_spinning": "0"}}}}
         sessions = []
         try:
             for part in ("encoder", "decoder"):
@@ -179,7 +182,9 @@ class OrtBackend:
         feeds = js.Object.new()
         js.Reflect.set(feeds, name, tensor)
         try:
+            t = time.perf_counter()
             result = await sess.run(feeds)
+            self.last_run_ms = 1000 * (time.perf_counter() - t)
         except Exception as exc:
             from intellimixer import model
 
@@ -363,13 +368,17 @@ async def generate(nx, ny):
     try:
         session = STATE["session"]
         wav, info = await session.generate(float(nx), float(ny))
-        pcm = session.entry(info["number"]).wave
+        t1 = time.perf_counter()
+        out = _obj({"wav": to_js(wav), "pcm": to_js(session.entry(info["number"]).wave)})
+        info["timings_ms"]["to_js"] = 1000 * (time.perf_counter() - t1)
+        info["timings_ms"]["decoder_run"] = getattr(session.backend, "last_run_ms", None)
         info["seconds"] = round(time.perf_counter() - t0, 4)
     except Exception as exc:  # noqa: BLE001
         print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
     info["ok"] = True
-    return _obj({"json": json.dumps(info), "wav": to_js(wav), "pcm": to_js(pcm)})
+    out.json = json.dumps(info)
+    return out
 
 
 async def view(kind, ident, width):

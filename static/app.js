@@ -10,6 +10,7 @@ const abs = (path) => new URL(path, document.baseURI).href;
 const TOKEN_KEY = "intellimixer.freesound_token";
 const PREVIEW_CONCURRENCY = 4;
 const PREVIEW_TIMEOUT_MS = 30000;
+const BUSY_DELAY_MS = 150;   // a generation shows "Generating…" only when it takes longer than this
 const FADE_S = 0.04;        // crossfade between consecutive generated sounds (WebAudio gain ramps)
 const SCRUB_MIN_PX = 3;     // pointer moves shorter than this during a drag ask for nothing new
 const KEY_STEP = 0.02;      // arrow-key cursor step (share of the map; Shift: x5)
@@ -31,6 +32,7 @@ const state = {
   scrub: { active: false, last: null },        // pointer held down on the map
   entries: new Map(),  // generated number -> {wav: Uint8Array, pcm: Float32Array, rate, wavUrl, creditsUrl, filename, creditsName}
   current: null,       // number of the generated sound shown
+  busyTimer: null,     // delayed "Generating…" status (BUSY_DELAY_MS)
   audio: { ctx: null, voice: null },           // WebAudio playback of generated sounds
   pendingPoint: null,  // latent point from a shared link, made once sounds are on the map
   views: {},           // what each spectrogram canvas shows (for tests and screen readers)
@@ -341,6 +343,20 @@ function setMap(map) {
   draw();
   renderHistory(map.history || []);
   if (map.points.length && map.hash) replaceHash(map.hash); // the map without a point
+}
+
+function mergeMapUpdate(u) {
+  // A generation sends only what it changed on the map: its point, its history entry and
+  // the history numbers still kept (the rest of the map state is what the page has).
+  const map = state.map;
+  if (!map || map.dims[0] !== u.dims[0] || map.dims[1] !== u.dims[1]) {  // the axes changed meanwhile
+    py("map_state").then((r) => { if (r.ok) setMap(r.map); }).catch(() => {});
+    return;
+  }
+  const keep = new Set(u.history);
+  map.generated = map.generated.filter((g) => keep.has(g.number)).concat([u.point]);
+  map.history = (map.history || []).filter((h) => keep.has(h.number)).concat([u.entry]);
+  setMap(map);
 }
 
 const HASH_DRAG_MS = 250;
@@ -669,7 +685,7 @@ function audioContext() {
   return state.audio.ctx;
 }
 
-async function playCrossfaded(pcm, rate) {
+function playCrossfaded(pcm, rate) {
   // The new sound fades in over FADE_S while the one playing fades out over the same time.
   // pcm: the worker's float32 samples (no WAV parsing or decodeAudioData on this path).
   const ctx = audioContext();
@@ -698,7 +714,14 @@ async function playCrossfaded(pcm, rate) {
   return true;
 }
 
-async function playGenerated(number) {
+function startVoice(pcm, rate) {
+  // WebAudio playback of float32 samples; false where WebAudio is not available.
+  try { return playCrossfaded(pcm, rate); } catch (err) { console.warn("intellimixer: WebAudio playback failed", err); return false; }
+}
+
+function playGenerated(number, played = null) {
+  // Plays sound `number` (unless `played` says WebAudio already started it) and points the
+  // <audio> element at it; without WebAudio, the element plays it.
   const e = state.entries.get(number);
   if (!e) return;
   const el = $("generated-audio");
@@ -706,8 +729,7 @@ async function playGenerated(number) {
   // While scrubbing, WebAudio plays each sound and the <audio> element (a media pipeline
   // per new src) gets the latest one when the pointer is released (syncGeneratedAudio).
   if (!state.scrub.active && el.src !== e.wavUrl) el.src = e.wavUrl;
-  let played = false;
-  try { played = await playCrossfaded(e.pcm, e.rate); } catch (err) { console.warn("intellimixer: WebAudio playback failed", err); }
+  if (played === null) played = startVoice(e.pcm, e.rate);
   if (!played) {
     if (el.src !== e.wavUrl) el.src = e.wavUrl;
     el.play().catch(() => { /* autoplay may be refused; the controls stay */ });
@@ -747,9 +769,18 @@ async function generateLoop() {
   const request = () => {
     const [nx, ny] = state.pendingClick;
     state.pendingClick = null;
-    if (!state.scrub.active) setStatus("Generating: decoder + phase reconstruction…", "busy", null, null, false);
+    // "Generating…" shows only when a generation is slow: a quick one would flash it for a
+    // frame or two, and repainting the page then takes CPU from the worker (2-core machines).
+    clearTimeout(state.busyTimer);
+    if (!state.scrub.active) {
+      state.busyTimer = setTimeout(() => setStatus("Generating: decoder + phase reconstruction…", "busy", null, null, false),
+        BUSY_DELAY_MS);
+    }
     const t = performance.now();
-    return py("generate", nx, ny).then((r) => ({ r, ms: performance.now() - t }));
+    return py("generate", nx, ny).then((r) => {
+      clearTimeout(state.busyTimer);
+      return { r, ms: performance.now() - t };
+    });
   };
   let next = null;
   try {
@@ -761,11 +792,12 @@ async function generateLoop() {
       if (!r.ok) { stats.scrub_failed++; setStatus(r.error, "error"); continue; }
       stats.scrub_completed++;
       stats.generate_ms.push(ms);
+      // The sound starts first; the blobs, links, map and text are made while it plays.
+      const played = startVoice(r.pcm, r.sample_rate);
       addEntry(r);
-      const playing = playGenerated(r.number); // the sound starts first; the page is drawn while it plays
-      setMap(r.map);
+      playGenerated(r.number, played);
+      mergeMapUpdate(r.map_update);
       showEntry(r.number, r);
-      await playing;
       if (!next) setStatus(`Generated sound #${r.number} in ${ms.toFixed(0)} ms.`, "ready");
       // The spectrogram view is off the click -> sound path: it is asked for once the sound
       // plays, and only for the latest sound (a drag skips the views of sounds it has passed).

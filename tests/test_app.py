@@ -237,8 +237,9 @@ def test_generate_makes_non_silent_wav_of_model_length(session):
     (x0, x1), (y0, y1) = session.ranges()
     assert info["x"] == pytest.approx(x0 + 0.3 * (x1 - x0))
     assert info["y"] == pytest.approx(y0 + 0.7 * (y1 - y0))
-    g = info["map"]["generated"]
+    g = session.map_state()["generated"]
     assert len(g) == 1 and g[0]["nx"] == pytest.approx(0.3) and g[0]["ny"] == pytest.approx(0.7)
+    assert info["map_update"]["point"] == g[0]
     assert abs(sum(w["weight"] for w in info["weights"]) - 1.0) < 0.05
     # the file carries its title and the credits of the sources that shaped it
     tags = audio.read_info(wav)
@@ -479,7 +480,7 @@ def test_swap_to_other_latent_size_reencodes_sources(session, bundles):
     assert lat.shape == (4, 5)
     assert session.generated == [] and session.dims == (0, 1)  # earlier sounds leave the map
     wav, info = run(session.generate(0.5, 0.5))
-    assert len(info["map"]["points"]) == 4
+    assert len(session.map_state()["points"]) == 4 and info["map_update"]["dims"] == [0, 1]
 
 
 def test_swap_to_other_rate_marks_sources_stale_until_redecoded(session, bundles):
@@ -513,3 +514,25 @@ def test_pyscript_config_ships_every_engine_module():
         assert (ROOT / "py" / src).is_file(), src
         assert dst == src
     assert "packages" not in cfg, "a 'packages' key makes PyScript fetch micropip from the Pyodide index"
+
+
+def test_map_update_applied_to_the_previous_map_gives_the_new_map(session, monkeypatch):
+    """generate sends only what changed on the map; the page merges it into the map it has
+    (static/app.js mergeMapUpdate does what this does). Over a history that overflows."""
+    monkeypatch.setattr(app, "HISTORY_MAX", 5)
+    load(session, 4)
+    page = session.map_state()
+    for k in range(8):
+        _, info = run(session.generate(0.1 + 0.1 * k, 0.6))
+        u = info["map_update"]
+        keep = set(u["history"])
+        page = {**page,
+                "generated": [g for g in page["generated"] if g["number"] in keep] + [u["point"]],
+                "history": [h for h in page["history"] if h["number"] in keep] + [u["entry"]]}
+        assert json_roundtrip(page) == json_roundtrip(session.map_state())
+    assert [h["number"] for h in page["history"]] == [4, 5, 6, 7, 8]
+    assert len(json.dumps(info)) < 6000  # no longer grows with the history
+
+
+def json_roundtrip(x):
+    return json.loads(json.dumps(x))

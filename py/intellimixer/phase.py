@@ -74,58 +74,102 @@ def griffin_lim(
     length = p.length if length is None else length
     alpha = np.float32(momentum)
     c = mag * initial_phase(mag, init, seed)
-    if n_iter and p.n_fft % p.hop_length == 0:
-        c = _fgla_frames(mag, c, p, length, n_iter, alpha)
-    else:
-        t = c
-        for _ in range(n_iter):
-            rebuilt = spectral.stft(spectral.istft(t, p, length), p)
-            c_next = mag * (rebuilt / (np.abs(rebuilt) + _EPS))
-            t = c_next + alpha * (c_next - c)
-            c = c_next
+    if n_iter and p.n_fft % p.hop_length == 0 and 1 + alpha > 0:
+        return _fgla_loop(mag, c, p, length, n_iter, alpha)
+    t = c
+    for _ in range(n_iter):
+        rebuilt = spectral.stft(spectral.istft(t, p, length), p)
+        c_next = mag * (rebuilt / (np.abs(rebuilt) + _EPS))
+        t = c_next + alpha * (c_next - c)
+        c = c_next
     return spectral.istft(c.astype(np.complex64, copy=False), p, length).astype(np.float32)
 
 
-def _fgla_frames(mag: np.ndarray, c: np.ndarray, p: StftParams, length: int, n_iter: int, alpha) -> np.ndarray:
-    """The fast Griffin-Lim loop of :func:`griffin_lim`, same arithmetic, made cheap for Pyodide.
+@lru_cache(maxsize=8)
+def _fgla_windows(name: str, n_fft: int, hop: int, n_frames: int, length: int, pad: int, scale: float):
+    """Read-only float32 windows for :func:`_fgla_loop`: the synthesis window repeated for
+    every frame ``ws [n_frames, n_fft]`` (a full operand multiplies faster than a broadcast one
+    under Pyodide), the per-frame analysis window ``wa [n_frames, n_fft]`` = ``scale * w * inv`` framed, and
+    ``inv [(n_frames - 1) * hop + n_fft]``: 1 / (overlap-added squared window) on the samples
+    ``istft`` keeps, ``[pad, pad + length)``, and 0 elsewhere (the trim and re-pad)."""
+    w = spectral.window(name, n_fft).astype(np.float32)
+    total = (n_frames - 1) * hop + n_fft
+    norm = spectral._ola_norm(name, n_fft, hop, n_frames)
+    inv = np.zeros(total, dtype=np.float32)
+    keep = max(0, min(length, total - pad))
+    inv[pad : pad + keep] = 1.0 / norm[pad : pad + keep]
+    inv_framed = np.lib.stride_tricks.as_strided(inv, shape=(n_frames, n_fft), strides=(inv.strides[0] * hop, inv.strides[0]))
+    wa = (np.float32(scale) * inv_framed * w).astype(np.float32)
+    ws = np.ascontiguousarray(np.broadcast_to(w, (n_frames, n_fft)))
+    for a in (ws, wa, inv):
+        a.setflags(write=False)
+    return ws, wa, inv
 
-    Works on ``[frames, bins]`` arrays (no transposes), with preallocated buffers and
-    in-place float32/complex64 ops, and fuses ISTFT -> trim -> re-pad -> STFT into one
-    overlap-add buffer: the STFT of ``istft(t)[:length]`` frames that buffer with the samples
-    outside ``[pad, pad + length)`` zeroed, which a precomputed normalisation does.
-    The magnitude is ``sqrt(re**2 + im**2)`` (``np.abs`` of complex64 is several times slower
-    in WebAssembly) and the projection multiplies by a real ratio instead of dividing
-    complex numbers. Needs ``hop_length`` to divide ``n_fft``. Returns ``c`` as ``[bins, frames]``.
+
+def _fgla_loop(mag: np.ndarray, c: np.ndarray, p: StftParams, length: int, n_iter: int, alpha) -> np.ndarray:
+    """The fast Griffin-Lim loop of :func:`griffin_lim`, rearranged to be cheap under Pyodide.
+
+    Same iterates as the textbook loop, but the inertial step is taken on signals instead of
+    spectrograms: the ISTFT is linear, so ``istft(t_n) = (1 + a) istft(c_n) - a istft(c_{n-1})``
+    and the loop keeps the last two ISTFTs (16k samples each) instead of combining two complex
+    ``[frames, bins]`` spectrograms (33k values) every iteration. Further:
+
+    - arrays are ``[frames, bins]`` (no transposes), float32 / complex64, preallocated;
+    - the ISTFT's normalisation, trim and re-pad (``y * inv``) are folded into the analysis
+      window of the next STFT (``wa``), and ``1 + a`` with them;
+    - the overlap-add is ``n_fft / hop - 1`` vectorised adds of a strided view of a padded
+      frame buffer (``irfft`` writes into it);
+    - the magnitude is ``sqrt(re**2 + im**2)`` (``np.abs`` of complex64 is several times
+      slower in WebAssembly) and the projection multiplies by a real ratio.
+
+    Needs ``hop_length`` to divide ``n_fft`` and ``1 + a > 0``. Returns the signal ``[length]``.
     """
     n_fft, hop = p.n_fft, p.hop_length
     n_frames = mag.shape[1]
-    w = spectral.window(p.window, n_fft).astype(np.float32)
-    total = (n_frames - 1) * hop + n_fft
+    r = n_fft // hop
     pad = n_fft // 2 if p.center else 0
-    norm = spectral._ola_norm(p.window, n_fft, hop, n_frames)
-    inv = np.zeros(total, dtype=np.float32)  # 1 / OLA norm where istft keeps samples, else 0
-    keep = max(0, min(length, total - pad))
-    inv[pad : pad + keep] = 1.0 / norm[pad : pad + keep]
+    beta = np.float32(alpha / (1 + alpha))  # t = (1 + a) * (y_c - beta * y_prev)
+    ws, wa, inv = _fgla_windows(p.window, n_fft, hop, n_frames, length, pad, float(1 + alpha))
+    blocks = n_frames + r - 1  # the signal is blocks * hop samples
     mag_t = np.ascontiguousarray(mag.T)
-    c = np.ascontiguousarray(c.T)
-    t = c.copy()
-    y = np.zeros(total, dtype=np.float32)
-    frames_of_y = np.lib.stride_tricks.as_strided(
-        y, shape=(n_frames, n_fft), strides=(y.strides[0] * hop, y.strides[0]), writeable=False)
+    # frames with r - 1 zero frames either side: block j of the overlap-add is
+    # sum_k fbuf[j - k + r - 1, k * hop : (k + 1) * hop], a strided view (negative middle stride)
+    fbuf = np.zeros((n_frames + 2 * (r - 1), n_fft), dtype=np.float32)
+    frames = fbuf[r - 1 : r - 1 + n_frames]
+    size = fbuf.itemsize
+    ola = np.ndarray((blocks, r, hop), np.float32, buffer=fbuf, offset=(r - 1) * n_fft * size,
+                     strides=(n_fft * size, (hop - n_fft) * size, size))
+
+    def istft_into(spec, y):
+        """Unnormalised ISTFT of ``spec [frames, bins]`` into ``y [blocks * hop]``."""
+        np.fft.irfft(spec, n=n_fft, axis=1, out=frames)
+        np.multiply(frames, ws, out=frames)
+        y2 = y.reshape(blocks, hop)
+        if r == 1:
+            y2[...] = ola[:, 0]
+        else:
+            np.add(ola[:, 0], ola[:, 1], out=y2)
+            for k in range(2, r):
+                np.add(y2, ola[:, k], out=y2)
+        return y
+
+    def framed(y):
+        return np.lib.stride_tricks.as_strided(y, shape=(n_frames, n_fft), strides=(y.strides[0] * hop, y.strides[0]),
+                                               writeable=False)
+
+    y_c = istft_into(np.ascontiguousarray(c.T), np.empty(blocks * hop, dtype=np.float32))
+    y_o = y_c.copy()
+    views = {id(y_c): framed(y_c), id(y_o): framed(y_o)}
+    x = np.empty((n_frames, n_fft), dtype=np.float32)
     ratio = np.empty(mag_t.shape, dtype=np.float32)
     im2 = np.empty(mag_t.shape, dtype=np.float32)
-    framed = np.empty((n_frames, n_fft), dtype=np.float32)
     for _ in range(n_iter):
-        # ISTFT of t into y (windowed overlap-add, normalised, trimmed and re-padded)
-        fr = np.fft.irfft(t, n=n_fft, axis=1)
-        if fr.dtype != np.float32:
-            fr = fr.astype(np.float32)
-        fr *= w
-        spectral._overlap_add(fr, hop, out=y)
-        y *= inv
-        # STFT of y, then the magnitude projection: mag * rebuilt / (|rebuilt| + eps)
-        np.multiply(frames_of_y, w, out=framed)
-        rebuilt = np.fft.rfft(framed, axis=1)
+        # y_o <- y_c - beta * y_o, so that (1 + a) * y_o is the ISTFT of t (1 + a is in wa)
+        y_o *= beta
+        np.subtract(y_c, y_o, out=y_o)
+        # STFT of t, then the magnitude projection c = mag * rebuilt / (|rebuilt| + eps)
+        np.multiply(views[id(y_o)], wa, out=x)
+        rebuilt = np.fft.rfft(x, axis=1)
         if rebuilt.dtype != np.complex64:
             rebuilt = rebuilt.astype(np.complex64)
         np.multiply(rebuilt.real, rebuilt.real, out=ratio)
@@ -134,13 +178,17 @@ def _fgla_frames(mag: np.ndarray, c: np.ndarray, p: StftParams, length: int, n_i
         np.sqrt(ratio, out=ratio)
         ratio += _EPS
         np.divide(mag_t, ratio, out=ratio)
-        rebuilt *= ratio  # c_next
-        # inertial step: t = c_next + alpha * (c_next - c)
-        np.subtract(rebuilt, c, out=t)
-        t *= alpha
-        t += rebuilt
-        c = rebuilt
-    return c.T
+        # rebuilt *= ratio, as two real products (complex64 * float32 casts, 2x slower in wasm)
+        np.multiply(rebuilt.real, ratio, out=rebuilt.real)
+        np.multiply(rebuilt.imag, ratio, out=rebuilt.imag)
+        # y_o <- ISTFT of the new c; it becomes y_c and y_c the previous one
+        istft_into(rebuilt, y_o)
+        y_c, y_o = y_o, y_c
+    y_c *= inv
+    out = np.zeros(length, dtype=np.float32)
+    seg = y_c[pad : pad + length]
+    out[: len(seg)] = seg
+    return out
 
 
 def spectral_convergence(mag: np.ndarray, x: np.ndarray, p: StftParams) -> float:
