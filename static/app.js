@@ -117,8 +117,10 @@ async function boot() {
   state.timings.python = performance.now() - t0;
 
   setStatus("Loading numpy and onnxruntime-web…", "busy", 1, 3);
+  // "auto": one core is left to the Python worker, whose phase reconstruction follows each
+  // decoder run (ORT's threads competing with it cost more than they save on 2 cores).
   const threads = config.onnx_threads === "auto"
-    ? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1)
+    ? (globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1)
     : Number(config.onnx_threads) || 1;
   const packages = abs(config.pyodide_packages || runtime.pyodide_cdn);
   const booted = await py("boot", JSON.stringify({
