@@ -365,7 +365,7 @@ class ModelConfig:
 
     latent_dim: int = 12
     enc_channels: tuple[int, ...] = (8, 16, 32, 64, 128)
-    dec_channels: tuple[int, ...] = (128, 96, 64, 32, 16)
+    dec_channels: tuple[int, ...] = (96, 64, 32, 16, 8)
     slope: float = 0.2  # LeakyReLU negative slope
 
     def scaled(self, width: float) -> ModelConfig:
@@ -807,7 +807,10 @@ def select_files(files: Sequence[SoundFile], quick: bool) -> tuple[list[SoundFil
 def build(args: argparse.Namespace, log=print) -> dict[str, Any]:
     """Train, order dims, export, evaluate; returns the manifest written to ``args.out``."""
     t_start = time.perf_counter()
-    mcfg = ModelConfig(latent_dim=args.latent_dim).scaled(args.width)
+    mcfg = ModelConfig(latent_dim=args.latent_dim)
+    if getattr(args, "dec_channels", None):
+        mcfg = replace(mcfg, dec_channels=tuple(args.dec_channels))
+    mcfg = mcfg.scaled(args.width)
     tcfg = TrainConfig(epochs=args.epochs, beta=args.beta, lr=args.lr, seed=args.seed)
     aug = AugmentConfig(pitch_variants=1, mixes_per_file=0.5) if args.quick else AugmentConfig()
     fmt = format_manifest()
@@ -877,6 +880,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, help="training epochs (default 50, quick 30)")
     p.add_argument("--width", type=float, help="channel-count multiplier (default 1, quick 0.25)")
     p.add_argument("--latent-dim", type=int, default=12, help="latent size D")
+    p.add_argument("--dec-channels", type=lambda v: [int(c) for c in v.split(",")],
+                   help="decoder channels, comma-separated, before --width (default "
+                        + ",".join(map(str, ModelConfig.dec_channels)) + ")")
     p.add_argument("--beta", type=float, default=TrainConfig.beta, help="KL weight after warm-up")
     p.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate")
     p.add_argument("--seed", type=int, default=0)

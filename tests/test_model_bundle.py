@@ -24,8 +24,8 @@ MAX_BUNDLE_BYTES = 5 * 1024 * 1024
 
 # Held-out bounds (dB, mean over the manifest's training.held_out files: 78 real sounds).
 # Measured for the committed bundle (`python build_onnx.py --eval-only --out models/default`):
-#   LSD(S, decoder(mu))                          = 3.10 dB
-#   LSD(S, analyze(synthesize(decoder(mu))))     = 7.43 dB   (phase reconstruction alone: 0.74 dB)
+#   LSD(S, decoder(mu))                          = 3.05 dB
+#   LSD(S, analyze(synthesize(decoder(mu))))     = 7.27 dB   (phase reconstruction alone: 0.74 dB)
 # The bounds leave a modest margin (~15 %) for float/BLAS differences between machines.
 MAX_MEAN_LSD_RECON_DB = 3.6
 MAX_MEAN_LSD_PHASE_DB = 8.5

@@ -1,4 +1,4 @@
-"""The fast Griffin-Lim loop (``phase._fgla_frames``) does the same arithmetic as the plain
+"""The fast Griffin-Lim loop (``phase._fgla_loop``) gives the same iterates as the plain
 loop it replaced, on real drums; the cached initial phase is read-only and seeded."""
 import numpy as np
 import pytest
