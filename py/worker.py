@@ -173,7 +173,8 @@ class OrtBackend:
         if mu.size != m.latent_dim:
             raise model.ManifestError("latent_dim", f"is {m.latent_dim} but the encoder returned {mu.size} values")
 
-    async def _run(self, sess, name, x, outputs):
+    def _feeds(self, name, x):
+        """``{name: float32 tensor of x}`` for a session's ``run``."""
         import numpy as np
 
         ort = STATE["ort"]
@@ -181,19 +182,31 @@ class OrtBackend:
         tensor = ort.Tensor.new("float32", to_js(x.reshape(-1)), to_js(list(x.shape)))
         feeds = js.Object.new()
         js.Reflect.set(feeds, name, tensor)
-        try:
-            t = time.perf_counter()
-            result = await sess.run(feeds)
-            self.last_run_ms = 1000 * (time.perf_counter() - t)
-        except Exception as exc:
-            from intellimixer import model
+        self._started = time.perf_counter()
+        return feeds
 
-            raise model.ManifestError("model", f"inference failed: input {name!r} of shape {list(x.shape)} was rejected ({exc})") from None
+    def _outputs(self, result, outputs):
+        import numpy as np
+
+        self.last_run_ms = 1000 * (time.perf_counter() - self._started)
         out = []
         for o in outputs:
             t = js.Reflect.get(result, o)
             out.append(np.array(t.data.to_py(), dtype=np.float32).reshape([int(d) for d in t.dims]))
         return out
+
+    @staticmethod
+    def _failed(name, x, exc):
+        from intellimixer import model
+
+        return model.ManifestError("model", f"inference failed: input {name!r} of shape {list(x.shape)} was rejected ({exc})")
+
+    async def _run(self, sess, name, x, outputs):
+        try:
+            result = await sess.run(self._feeds(name, x))
+        except Exception as exc:
+            raise self._failed(name, x, exc) from None
+        return self._outputs(result, outputs)
 
     async def encode(self, S):
         m = self.manifest
@@ -206,6 +219,32 @@ class OrtBackend:
         m = self.manifest
         (S,) = await self._run(self.decoder, m.decoder["input"], z.reshape(-1, m.latent_dim), [m.decoder["output"]])
         return S.reshape(-1, m.stft.n_bins, m.stft.n_frames)
+
+    def decode_then(self, z, handle):
+        """The decoder on ``z [batch, D]`` without asyncio: returns the JS promise of
+        ``handle(spectrograms [batch, n_bins, n_frames], None)``, or of ``handle(None, error)``
+        if inference fails."""
+        from pyodide.ffi import create_proxy
+
+        m = self.manifest
+        x = z.reshape(-1, m.latent_dim)
+
+        def settled(ok, value):
+            try:
+                if not ok:
+                    raise self._failed(m.decoder["input"], x, value)
+                (S,) = self._outputs(value, [m.decoder["output"]])
+                S = S.reshape(-1, m.stft.n_bins, m.stft.n_frames)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                return handle(None, exc)
+            return handle(S, None)
+
+        if "run_then" not in STATE:
+            # the session is started here in JS: a promise passed from Python into a JS function
+            # that returns a promise is a fatal error in Pyodide 0.28
+            STATE["run_then"] = run_js(
+                "(s, feeds, f) => s.run(feeds).then((v) => f(true, v), (e) => f(false, e)).finally(() => f.destroy())")
+        return STATE["run_then"](self.decoder, self._feeds(m.decoder["input"], x), create_proxy(settled))
 
 
 def _io_shapes(sess, kind):
@@ -356,29 +395,64 @@ async def check_can_generate():
     return {}
 
 
-async def generate(nx, ny):
-    """A click on the map -> ``{json, wav, pcm}`` or an error JSON string.
+def generate(nx, ny):
+    """A click on the map -> (a promise of) ``{json, wav, pcm}`` or an error JSON string.
 
     ``wav`` (Uint8Array) is the file to download; ``pcm`` (Float32Array, mono at
     ``json.sample_rate``) is what the page plays, so it never parses the WAV back.
     The spectrogram view is not made here: the page asks for it with :func:`view` once the
     sound plays, so it stays off the click -> sound path.
+
+    Not a coroutine: the latent rule runs now, the decoder's promise is chained straight to
+    the phase reconstruction, and the page awaits that promise. An ``async def`` would put
+    asyncio's event-loop round trips (a macrotask each under Pyodide) on the click path.
     """
     t0 = time.perf_counter()
     try:
         session = STATE["session"]
-        wav, info = await session.generate(float(nx), float(ny))
-        t1 = time.perf_counter()
-        out = _obj({"wav": to_js(wav), "pcm": to_js(session.entry(info["number"]).wave)})
-        info["timings_ms"]["to_js"] = 1000 * (time.perf_counter() - t1)
-        info["timings_ms"]["decoder_run"] = getattr(session.backend, "last_run_ms", None)
-        info["seconds"] = round(time.perf_counter() - t0, 4)
+        pending = session.begin_generate(float(nx), float(ny))
+        backend = session.backend
+        if not hasattr(backend, "decode_then"):  # any other backend: the plain coroutine
+            return asyncio.ensure_future(_generate_async(session, pending, t0))
     except Exception as exc:  # noqa: BLE001
-        print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
+        return _generate_error(exc)
+
+    def decoded(S, error):
+        try:
+            if error is not None:
+                raise error
+            return _generated(session, *session.finish_generate(pending, S), t0)
+        except Exception as exc:  # noqa: BLE001
+            return _generate_error(exc)
+
+    try:
+        return backend.decode_then(pending.z[None], decoded)
+    except Exception as exc:  # noqa: BLE001
+        return _generate_error(exc)
+
+
+async def _generate_async(session, pending, t0):
+    try:
+        S = await session.backend.decode(pending.z[None])
+        return _generated(session, *session.finish_generate(pending, S), t0)
+    except Exception as exc:  # noqa: BLE001
+        return _generate_error(exc)
+
+
+def _generated(session, wav, info, t0):
+    t1 = time.perf_counter()
+    out = _obj({"wav": to_js(wav), "pcm": to_js(session.entry(info["number"]).wave)})
+    info["timings_ms"]["to_js"] = 1000 * (time.perf_counter() - t1)
+    info["timings_ms"]["decoder_run"] = getattr(session.backend, "last_run_ms", None)
+    info["seconds"] = round(time.perf_counter() - t0, 4)
     info["ok"] = True
     out.json = json.dumps(info)
     return out
+
+
+def _generate_error(exc):
+    print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return json.dumps({"ok": False, "error": _describe(exc), "kind": type(exc).__name__})
 
 
 async def view(kind, ident, width):

@@ -88,6 +88,22 @@ class Source:
 
 
 @dataclass
+class PendingSound:
+    """A click between the latent rule and the decoder (:meth:`Session.begin_generate`)."""
+
+    manifest: Manifest
+    dims: tuple[int, int]
+    x: float
+    y: float
+    z: np.ndarray  # float32 [D], the decoder input
+    weights: np.ndarray  # [K] of the sources below
+    sources: list[Source]
+    n_iter: int | None
+    t0: float  # perf_counter at the start and after the latent rule
+    t1: float
+
+
+@dataclass
 class Generated:
     """A sound made by a click on the map (one entry of the history)."""
 
@@ -588,22 +604,36 @@ class Session:
             raise AppError("Load some sounds first: type a keyword and press go, then click the map.")
 
     async def generate(self, nx: float, ny: float, n_iter: int | None = None) -> tuple[bytes, dict[str, Any]]:
-        """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show."""
+        """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show.
+
+        :meth:`begin_generate`, the decoder, then :meth:`finish_generate` (the browser worker
+        calls the three itself, so that no asyncio round trip sits on the click path)."""
+        pending = self.begin_generate(nx, ny, n_iter)
+        S = await self.backend.decode(pending.z[None])
+        return self.finish_generate(pending, S)
+
+    def begin_generate(self, nx: float, ny: float, n_iter: int | None = None) -> PendingSound:
+        """First half of :meth:`generate`: checks and the latent rule; the decoder input is
+        ``result.z [D]``."""
         self.check_can_generate()
         m = self.manifest
         if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
             raise AppError("Click inside the map.")
         t0 = time.perf_counter()
         enc = self._encoded()
-        lat = self.latents()
         x, y = self.to_latent(nx, ny)
         dims = self.dims
-        z, w = latent.idw_point(lat, dims, x, y)
-        t1 = time.perf_counter()
-        S = await self.backend.decode(z[None].astype(np.float32))
-        S = np.asarray(S, dtype=np.float32).reshape(m.stft.n_bins, m.stft.n_frames)
+        z, w = latent.idw_point(self.latents(), dims, x, y)
+        return PendingSound(m, dims, x, y, z.astype(np.float32), w, enc, n_iter, t0, time.perf_counter())
+
+    def finish_generate(self, pending: PendingSound, S: np.ndarray) -> tuple[bytes, dict[str, Any]]:
+        """Second half of :meth:`generate`: the decoder output ``S`` -> phase reconstruction,
+        credits, history entry; returns the WAV bytes and what to show."""
+        m, dims, x, y, z, w, enc = pending.manifest, pending.dims, pending.x, pending.y, pending.z, pending.weights, pending.sources
+        t0, t1 = pending.t0, pending.t1
         t2 = time.perf_counter()
-        wave = phase.synthesize(S, m, n_iter=n_iter)
+        S = np.asarray(S, dtype=np.float32).reshape(m.stft.n_bins, m.stft.n_frames)
+        wave = phase.synthesize(S, m, n_iter=pending.n_iter)
         t3 = time.perf_counter()
         order = np.argsort(-w)[:5]
         weights = [(enc[k].public()["name"], float(w[k])) for k in order if w[k] > MIN_WEIGHT]
