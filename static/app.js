@@ -358,7 +358,9 @@ function mergeMapUpdate(u) {
   const keep = new Set(u.history);
   map.generated = map.generated.filter((g) => keep.has(g.number)).concat([u.point]);
   map.history = (map.history || []).filter((h) => keep.has(h.number)).concat([u.entry]);
-  setMap(map);
+  $("map").dataset.generated = String(map.generated.length);
+  draw();
+  addToHistory(u.entry, keep);
 }
 
 const HASH_DRAG_MS = 250;
@@ -852,57 +854,75 @@ function showEntry(number, r = null) {
   for (const li of $("history").children) li.classList.toggle("current", li.dataset.number === String(number));
 }
 
-function renderHistory(list) {
-  const ol = $("history");
-  const keep = new Set(list.map((h) => h.number));
+function dropEntries(keep) {
+  // Forget the sounds the worker no longer keeps (their blob URLs with them).
   for (const [n, e] of state.entries) {
     if (!keep.has(n)) { URL.revokeObjectURL(e.wavUrl); URL.revokeObjectURL(e.creditsUrl); state.entries.delete(n); }
   }
+}
+
+function historyItem(h, e) {
+  const li = document.createElement("li");
+  li.dataset.number = String(h.number);
+  li.id = `history-${h.number}`;
+  if (h.number === state.current) li.classList.add("current");
+  if (!h.on_map) li.classList.add("off-map");
+  const coords = document.createElement("span");
+  coords.className = "coords";
+  coords.textContent = `#${h.number} ${h.labels[0]} = ${h.x.toFixed(2)}, ${h.labels[1]} = ${h.y.toFixed(2)} · ${h.query}`
+    + (h.on_map ? "" : " (earlier model)");
+  li.append(coords);
+  for (const [kind, names, label] of [["nc", h.noncommercial, "NC"], ["sampling", h.sampling, "Sampling+"]]) {
+    if (!names.length) continue;
+    const b = document.createElement("span");
+    b.className = `badge ${kind}`;
+    b.textContent = label;
+    b.title = flagText({ noncommercial: kind === "nc" ? names : [], sampling: kind === "sampling" ? names : [] });
+    b.setAttribute("aria-label", b.title);
+    li.append(b);
+  }
+  const button = (action, text, aria) => {
+    const el = document.createElement("button");
+    el.type = "button"; el.dataset.action = action; el.textContent = text;
+    el.setAttribute("aria-label", aria);
+    return el;
+  };
+  const link = (href, name, text, aria, cls) => {
+    const el = document.createElement("a");
+    el.className = cls; el.href = href; el.download = name; el.textContent = text;
+    el.setAttribute("aria-label", aria);
+    return el;
+  };
+  li.append(
+    button("play", "play", `Replay sound #${h.number}`),
+    link(e.wavUrl, e.filename, "WAV", `Download sound #${h.number} as ${e.filename}`, "button download"),
+    link(e.creditsUrl, e.creditsName, "credits", `Download the credits of sound #${h.number}`, "button secondary credits"),
+    button("delete", "delete", `Delete sound #${h.number}`),
+  );
+  return li;
+}
+
+function renderHistory(list) {
+  // The whole list, newest first (after a model or query change, a deletion, a shared link).
+  dropEntries(new Set(list.map((h) => h.number)));
   const items = [];
   for (const h of [...list].reverse()) {
     const e = state.entries.get(h.number);
-    if (!e) continue;
-    const li = document.createElement("li");
-    li.dataset.number = String(h.number);
-    li.id = `history-${h.number}`;
-    if (h.number === state.current) li.classList.add("current");
-    if (!h.on_map) li.classList.add("off-map");
-    const coords = document.createElement("span");
-    coords.className = "coords";
-    coords.textContent = `#${h.number} ${h.labels[0]} = ${h.x.toFixed(2)}, ${h.labels[1]} = ${h.y.toFixed(2)} · ${h.query}`
-      + (h.on_map ? "" : " (earlier model)");
-    li.append(coords);
-    for (const [kind, names, label] of [["nc", h.noncommercial, "NC"], ["sampling", h.sampling, "Sampling+"]]) {
-      if (!names.length) continue;
-      const b = document.createElement("span");
-      b.className = `badge ${kind}`;
-      b.textContent = label;
-      b.title = flagText({ noncommercial: kind === "nc" ? names : [], sampling: kind === "sampling" ? names : [] });
-      b.setAttribute("aria-label", b.title);
-      li.append(b);
-    }
-    const button = (action, text, aria) => {
-      const el = document.createElement("button");
-      el.type = "button"; el.dataset.action = action; el.textContent = text;
-      el.setAttribute("aria-label", aria);
-      return el;
-    };
-    const link = (href, name, text, aria, cls) => {
-      const el = document.createElement("a");
-      el.className = cls; el.href = href; el.download = name; el.textContent = text;
-      el.setAttribute("aria-label", aria);
-      return el;
-    };
-    li.append(
-      button("play", "play", `Replay sound #${h.number}`),
-      link(e.wavUrl, e.filename, "WAV", `Download sound #${h.number} as ${e.filename}`, "button download"),
-      link(e.creditsUrl, e.creditsName, "credits", `Download the credits of sound #${h.number}`, "button secondary credits"),
-      button("delete", "delete", `Delete sound #${h.number}`),
-    );
-    items.push(li);
+    if (e) items.push(historyItem(h, e));
   }
-  ol.replaceChildren(...items);
+  $("history").replaceChildren(...items);
   $("history-empty").hidden = items.length > 0;
+}
+
+function addToHistory(h, keep) {
+  // One new sound: its item goes on top, the ones the worker dropped go (no full rebuild per
+  // sound, which grew with the history and cost the page time while dragging).
+  dropEntries(keep);
+  const ol = $("history");
+  for (const li of [...ol.children]) if (!keep.has(Number(li.dataset.number))) li.remove();
+  const e = state.entries.get(h.number);
+  if (e) ol.prepend(historyItem(h, e));
+  $("history-empty").hidden = ol.children.length > 0;
 }
 
 async function onHistoryClick(event) {
