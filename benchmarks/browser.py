@@ -130,6 +130,9 @@ WAIT_PLAYABLE_JS = """
 })
 """
 
+# Two animation frames: the page has drawn what the last action changed.
+SETTLED_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
 WAIT_IDLE_JS = """
 () => new Promise((resolve) => {
   const idle = () => !document.body.dataset.job && !document.body.dataset.generating
@@ -424,6 +427,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
             playable_via = set()
             samples = []
             for k, (nx, ny) in enumerate(spots):
+                page.evaluate(SETTLED_JS)  # each click lands on an idle page (drawn, nothing pending)
                 before = page.evaluate("(() => { const b = window.__bench; return [b.downs.length, b.clicks.length, b.starts.length, b.canplay.length, b.srcs.length, b.calls.length]; })()")
                 c = page.evaluate("([x, y]) => window.intellimixer.toClient(x, y)", [nx, ny])
                 page.mouse.click(c["x"], c["y"])
