@@ -192,7 +192,8 @@ class OrtBackend:
         out = []
         for o in outputs:
             t = js.Reflect.get(result, o)
-            out.append(np.array(t.data.to_py(), dtype=np.float32).reshape([int(d) for d in t.dims]))
+            data = t.data.to_py()  # a copy of the Float32Array; wrapped, not copied again
+            out.append(np.frombuffer(data, dtype=np.float32).reshape([int(d) for d in t.dims]))
         return out
 
     @staticmethod
