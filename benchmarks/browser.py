@@ -81,6 +81,9 @@ INSTRUMENT_JS = """
   audio.addEventListener("canplay", () => b.canplay.push(performance.now()));
   new MutationObserver(() => b.srcs.push(performance.now())).observe(audio, { attributes: true, attributeFilter: ["src"] });
   const w = im.state.worker, sync = w.sync;
+  // when each generated sound reached the page (the event's own time: listeners run in order)
+  b.delivered = [];
+  w.addEventListener("message", (e) => { if (e.data && e.data.imx === "generated") b.delivered.push(e.timeStamp); });
   const wrapped = new Proxy(sync, {
     get(target, name) {
       const f = target[name];
@@ -89,8 +92,8 @@ INSTRUMENT_JS = """
         const t0 = performance.now();
         const r = await f(...args);
         const rec = { name: String(name), t0, t1: performance.now() };
-        if (name === "generate" && r && typeof r !== "string") {
-          try { const j = JSON.parse(r.json); rec.worker_s = j.seconds; rec.timings = j.timings_ms; } catch (e) {}
+        if (name === "generate" && r) {  // the sound itself may come as a message ("delivered")
+          try { const j = JSON.parse(typeof r === "string" ? r : r.json); rec.worker_s = j.seconds; rec.timings = j.timings_ms; } catch (e) {}
         }
         b.calls.push(rec);
         return r;
@@ -443,11 +446,13 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
                     continue
                 gen = [x for x in b["calls"][before[5]:] if x["name"] == "generate"]
                 # playable: WebAudio started the new sound; else (no WebAudio) the <audio> element
-                # can play it. Events before the WAV reached the page belong to an earlier click.
-                t_wav = gen[0]["t1"] if gen else t_click
+                # can play it. Events before this click's generate call belong to an earlier click.
+                t_call = gen[0]["t0"] if gen else t_click
+                got = [x for x in b.get("delivered", []) if x >= t_call]
+                t_wav = got[0] if got else (gen[0]["t1"] if gen else t_click)
                 for _ in range(500):
-                    starts = [x for x in b["starts"][before[2]:] if x >= t_wav]
-                    canplay = [x for x in b["canplay"][before[3]:] if x >= t_wav]
+                    starts = [x for x in b["starts"][before[2]:] if x >= t_call]
+                    canplay = [x for x in b["canplay"][before[3]:] if x >= t_call]
                     if starts or canplay:
                         break
                     time.sleep(0.01)
@@ -459,11 +464,11 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
                 lat.append(t_end - t_click)
                 samples.append({"playable": round(t_end - t_click, 2), "via": via,
                                 "call_start": round(gen[0]["t0"] - t_click, 2) if gen else None,
-                                "wav": round(gen[0]["t1"] - t_click, 2) if gen else None,
+                                "wav": round(t_wav - t_click, 2) if gen else None,
                                 "worker_s": gen[0].get("worker_s") if gen else None})
                 if gen:
-                    lat_wav.append(gen[0]["t1"] - t_click)
-                    call_ms.append(gen[0]["t1"] - gen[0]["t0"])
+                    lat_wav.append(t_wav - t_click)
+                    call_ms.append(t_wav - gen[0]["t0"])
                     if gen[0].get("worker_s") is not None:
                         worker_ms.append(1000 * gen[0]["worker_s"])
                     if gen[0].get("timings"):

@@ -396,13 +396,18 @@ async def check_can_generate():
     return {}
 
 
-def generate(nx, ny):
+def generate(nx, ny, ticket=None):
     """A click on the map -> (a promise of) ``{json, wav, pcm}`` or an error JSON string.
 
     ``wav`` (Uint8Array) is the file to download; ``pcm`` (Float32Array, mono at
     ``json.sample_rate``) is what the page plays, so it never parses the WAV back.
     The spectrogram view is not made here: the page asks for it with :func:`view` once the
     sound plays, so it stays off the click -> sound path.
+
+    With a ``ticket`` (a number), the sound is posted to the page as a message
+    ``{imx: "generated", ticket, json, wav, pcm}`` whose two buffers are transferred, not
+    copied, and the call itself returns only ``json`` (what went wrong, or ``posted``): the
+    message reaches the page about 0.5 ms sooner than the call's own return.
 
     Not a coroutine: the latent rule runs now, the decoder's promise is chained straight to
     the phase reconstruction, and the page awaits that promise. An ``async def`` would put
@@ -414,7 +419,7 @@ def generate(nx, ny):
         pending = session.begin_generate(float(nx), float(ny))
         backend = session.backend
         if not hasattr(backend, "decode_then"):  # any other backend: the plain coroutine
-            return asyncio.ensure_future(_generate_async(session, pending, t0))
+            return asyncio.ensure_future(_generate_async(session, pending, t0, ticket))
     except Exception as exc:  # noqa: BLE001
         return _generate_error(exc)
 
@@ -422,7 +427,7 @@ def generate(nx, ny):
         try:
             if error is not None:
                 raise error
-            return _generated(session, *session.finish_generate(pending, S), t0)
+            return _generated(session, *session.finish_generate(pending, S), t0, ticket)
         except Exception as exc:  # noqa: BLE001
             return _generate_error(exc)
 
@@ -432,23 +437,29 @@ def generate(nx, ny):
         return _generate_error(exc)
 
 
-async def _generate_async(session, pending, t0):
+async def _generate_async(session, pending, t0, ticket=None):
     try:
         S = await session.backend.decode(pending.z[None])
-        return _generated(session, *session.finish_generate(pending, S), t0)
+        return _generated(session, *session.finish_generate(pending, S), t0, ticket)
     except Exception as exc:  # noqa: BLE001
         return _generate_error(exc)
 
 
-def _generated(session, wav, info, t0):
+def _generated(session, wav, info, t0, ticket=None):
     t1 = time.perf_counter()
-    out = _obj({"wav": to_js(wav), "pcm": to_js(session.entry(info["number"]).wave)})
+    wav_js, pcm_js = to_js(wav), to_js(session.entry(info["number"]).wave)
     info["timings_ms"]["to_js"] = 1000 * (time.perf_counter() - t1)
     info["timings_ms"]["decoder_run"] = getattr(session.backend, "last_run_ms", None)
     info["seconds"] = round(time.perf_counter() - t0, 4)
     info["ok"] = True
-    out.json = json.dumps(info)
-    return out
+    text = json.dumps(info)
+    if ticket is None:
+        out = _obj({"wav": wav_js, "pcm": pcm_js})
+        out.json = text
+        return out
+    message = _obj({"imx": "generated", "ticket": ticket, "json": text, "wav": wav_js, "pcm": pcm_js})
+    js.postMessage(message, to_js([wav_js.buffer, pcm_js.buffer]))
+    return json.dumps({"ok": True, "posted": ticket, "seconds": info["seconds"], "timings_ms": info["timings_ms"]})
 
 
 def _generate_error(exc):

@@ -33,6 +33,8 @@ const state = {
   entries: new Map(),  // generated number -> {wav: Uint8Array, pcm: Float32Array, rate, wavUrl, creditsUrl, filename, creditsName}
   current: null,       // number of the generated sound shown
   busyTimer: null,     // delayed "Generating…" status (BUSY_DELAY_MS)
+  tickets: 0,          // generate calls made; each sound comes back as a message with its ticket
+  posted: new Map(),   // ticket -> resolve of the generate call waiting for that message
   audio: { ctx: null, voice: null },           // WebAudio playback of generated sounds
   pendingPoint: null,  // latent point from a shared link, made once sounds are on the map
   views: {},           // what each spectrogram canvas shows (for tests and screen readers)
@@ -84,6 +86,26 @@ async function py(name, ...args) {
   return out;
 }
 
+function generateCall(nx, ny) {
+  // The worker posts the sound as a message with its buffers transferred (no copy); the
+  // call itself returns only an error or "posted". Whichever brings the outcome first wins.
+  const ticket = ++state.tickets;
+  const posted = new Promise((resolve) => state.posted.set(ticket, resolve));
+  const call = py("generate", nx, ny, ticket).then(
+    (r) => { if (r.ok) return posted; state.posted.delete(ticket); return r; },
+    (err) => { state.posted.delete(ticket); throw err; });
+  return Promise.race([posted, call]);
+}
+
+function onWorkerMessage(event) {
+  const d = event.data;
+  if (!d || d.imx !== "generated") return;
+  const resolve = state.posted.get(d.ticket);
+  if (!resolve) return;
+  state.posted.delete(d.ticket);
+  resolve(Object.assign(JSON.parse(d.json), { wav: d.wav, pcm: d.pcm }));
+}
+
 async function job(name, fn) {
   if (state.job) {
     setStatus(`Busy ${state.job}; wait until it finishes.`, "warn");
@@ -114,6 +136,7 @@ async function boot() {
     config: { ...pyConfig, files, interpreter },
     version: interpreter,
   });
+  state.worker.addEventListener("message", onWorkerMessage);
   state.timings.python = performance.now() - t0;
 
   setStatus("Loading numpy and onnxruntime-web…", "busy", 1, 3);
@@ -781,7 +804,7 @@ async function generateLoop() {
         BUSY_DELAY_MS);
     }
     const t = performance.now();
-    return py("generate", nx, ny).then((r) => {
+    return generateCall(nx, ny).then((r) => {
       clearTimeout(state.busyTimer);
       return { r, ms: performance.now() - t };
     });
