@@ -157,33 +157,36 @@ def _fgla_loop(mag: np.ndarray, c: np.ndarray, p: StftParams, length: int, n_ite
         return np.lib.stride_tricks.as_strided(y, shape=(n_frames, n_fft), strides=(y.strides[0] * hop, y.strides[0]),
                                                writeable=False)
 
+    # two signal buffers, each with its frames view: (current ISTFT, previous ISTFT)
     y_c = istft_into(np.ascontiguousarray(c.T), np.empty(blocks * hop, dtype=np.float32))
     y_o = y_c.copy()
-    views = {id(y_c): framed(y_c), id(y_o): framed(y_o)}
+    cur, old = (y_c, framed(y_c)), (y_o, framed(y_o))
     x = np.empty((n_frames, n_fft), dtype=np.float32)
+    rebuilt = np.empty(mag_t.shape, dtype=np.complex64)
+    re, im = rebuilt.real, rebuilt.imag
     ratio = np.empty(mag_t.shape, dtype=np.float32)
     im2 = np.empty(mag_t.shape, dtype=np.float32)
     for _ in range(n_iter):
-        # y_o <- y_c - beta * y_o, so that (1 + a) * y_o is the ISTFT of t (1 + a is in wa)
+        # old <- cur - beta * old, so that (1 + a) * old is the ISTFT of t (1 + a is in wa)
+        y_o = old[0]
         y_o *= beta
-        np.subtract(y_c, y_o, out=y_o)
+        np.subtract(cur[0], y_o, out=y_o)
         # STFT of t, then the magnitude projection c = mag * rebuilt / (|rebuilt| + eps)
-        np.multiply(views[id(y_o)], wa, out=x)
-        rebuilt = np.fft.rfft(x, axis=1)
-        if rebuilt.dtype != np.complex64:
-            rebuilt = rebuilt.astype(np.complex64)
-        np.multiply(rebuilt.real, rebuilt.real, out=ratio)
-        np.multiply(rebuilt.imag, rebuilt.imag, out=im2)
+        np.multiply(old[1], wa, out=x)
+        np.fft.rfft(x, axis=1, out=rebuilt)
+        np.multiply(re, re, out=ratio)
+        np.multiply(im, im, out=im2)
         ratio += im2
         np.sqrt(ratio, out=ratio)
         ratio += _EPS
         np.divide(mag_t, ratio, out=ratio)
         # rebuilt *= ratio, as two real products (complex64 * float32 casts, 2x slower in wasm)
-        np.multiply(rebuilt.real, ratio, out=rebuilt.real)
-        np.multiply(rebuilt.imag, ratio, out=rebuilt.imag)
-        # y_o <- ISTFT of the new c; it becomes y_c and y_c the previous one
+        np.multiply(re, ratio, out=re)
+        np.multiply(im, ratio, out=im)
+        # old <- ISTFT of the new c; it becomes the current one and the current one the old
         istft_into(rebuilt, y_o)
-        y_c, y_o = y_o, y_c
+        cur, old = old, cur
+    y_c = cur[0]
     y_c *= inv
     out = np.zeros(length, dtype=np.float32)
     seg = y_c[pad : pad + length]
