@@ -225,8 +225,6 @@ class OrtBackend:
         """The decoder on ``z [batch, D]`` without asyncio: returns the JS promise of
         ``handle(spectrograms [batch, n_bins, n_frames], None)``, or of ``handle(None, error)``
         if inference fails."""
-        from pyodide.ffi import create_proxy
-
         m = self.manifest
         x = z.reshape(-1, m.latent_dim)
 
@@ -240,12 +238,38 @@ class OrtBackend:
                 return handle(None, exc)
             return handle(S, None)
 
-        if "run_then" not in STATE:
-            # the session is started here in JS: a promise passed from Python into a JS function
-            # that returns a promise is a fatal error in Pyodide 0.28
-            STATE["run_then"] = run_js(
-                "(s, feeds, f) => s.run(feeds).then((v) => f(true, v), (e) => f(false, e)).finally(() => f.destroy())")
-        return STATE["run_then"](self.decoder, self._feeds(m.decoder["input"], x), create_proxy(settled))
+        return _run_then(self.decoder, self._feeds(m.decoder["input"], x), settled)
+
+
+_SETTLED = {}  # run_then ticket -> the Python function its promise settles
+
+
+def _run_then(sess, feeds, settled):
+    """``sess.run(feeds)``, settled by ``settled(ok, outputs_or_error)``: the JS promise of
+    what that returns.
+
+    The session is started in JS, and one long-lived proxy dispatches every settlement by
+    ticket: a Python-made promise passed into a JS function that returns a promise is a fatal
+    error in Pyodide 0.28, and a new proxy per call would be registered with the JS garbage
+    collector each time (the costly part of such a call)."""
+    if "run_then" not in STATE:
+        from pyodide.ffi import create_proxy
+
+        def dispatch(ticket, ok, value):
+            return _SETTLED.pop(ticket)(ok, value)
+
+        STATE["run_then"] = run_js(
+            "(f) => (s, feeds, t) => s.run(feeds).then((v) => f(t, true, v), (e) => f(t, false, e))"
+        )(create_proxy(dispatch))
+        STATE["run_ticket"] = 0
+    STATE["run_ticket"] += 1
+    ticket = STATE["run_ticket"]
+    _SETTLED[ticket] = settled
+    try:
+        return STATE["run_then"](sess, feeds, ticket)
+    except BaseException:
+        _SETTLED.pop(ticket, None)
+        raise
 
 
 def _io_shapes(sess, kind):

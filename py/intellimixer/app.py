@@ -615,15 +615,20 @@ class Session:
     def begin_generate(self, nx: float, ny: float, n_iter: int | None = None) -> PendingSound:
         """First half of :meth:`generate`: checks and the latent rule; the decoder input is
         ``result.z [D]``."""
-        self.check_can_generate()
-        m = self.manifest
+        t0 = time.perf_counter()
+        m = self._require_model()
+        enc = self._encoded()
+        if not enc:
+            raise AppError("Load some sounds first: type a keyword and press go, then click the map.")
         if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
             raise AppError("Click inside the map.")
-        t0 = time.perf_counter()
-        enc = self._encoded()
         x, y = self.to_latent(nx, ny)
         dims = self.dims
-        z, w = latent.idw_point(self.latents(), dims, x, y)
+        self.latents()
+        memo = self._latents_cache[2]
+        if "f64" not in memo:
+            memo["f64"] = self._latents_cache[1].astype(np.float64)
+        z, w = latent.idw_point(memo["f64"], dims, x, y)
         return PendingSound(m, dims, x, y, z.astype(np.float32), w, enc, n_iter, t0, time.perf_counter())
 
     def finish_generate(self, pending: PendingSound, S: np.ndarray) -> tuple[bytes, dict[str, Any]]:
