@@ -3,7 +3,8 @@
 Runs in a Web Worker (started by ``static/app.js`` with PyScript's ``PyWorker``), so the page
 never freezes while Python works.  It holds the app state (:class:`intellimixer.app.Session`),
 runs the encoder/decoder with onnxruntime-web (one ``InferenceSession`` per model part,
-explicit ``wasm`` execution provider) and exports the functions listed in ``__export__``
+explicit execution provider: ``wasm`` first, then WebGPU or WebGL where present and chosen by
+:func:`tune_backend`) and exports the functions listed in ``__export__``
 to the page.  Each exported function returns a JSON string ``{"ok": true, ...}`` or
 ``{"ok": false, "error": message}`` (``generate`` returns ``{json, wav}`` on success), so a
 failure never breaks the page and the status panel always has a clear message.
@@ -116,25 +117,33 @@ async def boot(config_json):
 # --- model ------------------------------------------------------------------------------
 
 
-class OrtBackend:
-    """Encoder and decoder of one model bundle in onnxruntime-web."""
+BACKEND_NAMES = {"wasm": "WebAssembly", "webgpu": "WebGPU", "webgl": "WebGL"}
 
-    def __init__(self, manifest, encoder, decoder):
+
+class OrtBackend:
+    """Encoder and decoder of one model bundle in onnxruntime-web, on one execution provider
+    (``kind``: ``"wasm"``, ``"webgpu"`` or ``"webgl"``; ``ort`` is the module that runs it)."""
+
+    def __init__(self, manifest, encoder, decoder, ort=None, kind="wasm", files=None):
         self.manifest = manifest
         self.encoder = encoder
         self.decoder = decoder
+        self.ort = ort if ort is not None else STATE["ort"]
+        self.kind = kind
+        self.files = files  # the bundle's bytes, kept until tune_backend has run
 
     @staticmethod
-    async def create(manifest, files):
+    async def create(manifest, files, ort=None, kind="wasm"):
         """Sessions for ``files`` (name -> bytes); checks names, shapes and latent size."""
         from intellimixer import model
 
-        ort = STATE["ort"]
+        ort = ort if ort is not None else STATE["ort"]
         external = [{"path": name, "data": to_js(files[name])} for name in manifest.external_data]
-        # ORT's intra-op threads spin-wait after each run by default: on a 2-core machine
-        # that steals the core the phase reconstruction (right after the decoder) runs on.
-        options = {"executionProviders": ["wasm"], "graphOptimizationLevel": "all",
-                   "extra": {"session": {"intra_op": {"allow_spinning": "0"}}}}
+        options = {"executionProviders": [kind], "graphOptimizationLevel": "all"}
+        if kind != "webgl":
+            # ORT's intra-op threads spin-wait after each run by default: on a 2-core machine
+            # that steals the core the phase reconstruction (right after the decoder) runs on.
+            options["extra"] = {"session": {"intra_op": {"allow_spinning": "0"}}}
         sessions = []
         try:
             for part in ("encoder", "decoder"):
@@ -145,10 +154,11 @@ class OrtBackend:
                 try:
                     sess = await ort.InferenceSession.create(to_js(files[spec["file"]]), opts)
                 except Exception as exc:
-                    raise model.ManifestError(f"{part}.file", f"{spec['file']} could not be loaded by onnxruntime-web ({exc})") from None
+                    where = "" if kind == "wasm" else f" on {BACKEND_NAMES[kind]}"
+                    raise model.ManifestError(f"{part}.file", f"{spec['file']} could not be loaded by onnxruntime-web{where} ({exc})") from None
                 sessions.append(sess)
                 model.check_io(manifest, part, _io_shapes(sess, "input"), _io_shapes(sess, "output"))
-            backend = OrtBackend(manifest, *sessions)
+            backend = OrtBackend(manifest, *sessions, ort=ort, kind=kind, files=files)
             await backend.smoke_test()
             return backend
         except BaseException:
@@ -177,7 +187,7 @@ class OrtBackend:
         """``{name: float32 tensor of x}`` for a session's ``run``."""
         import numpy as np
 
-        ort = STATE["ort"]
+        ort = self.ort
         x = np.ascontiguousarray(x, dtype=np.float32)
         tensor = ort.Tensor.new("float32", to_js(x.reshape(-1)), to_js(list(x.shape)))
         feeds = js.Object.new()
@@ -215,6 +225,26 @@ class OrtBackend:
         mu, logvar = await self._run(self.encoder, m.encoder["input"], x,
                                      [m.encoder["outputs"]["mu"], m.encoder["outputs"]["logvar"]])
         return mu.reshape(x.shape[0], -1), logvar.reshape(x.shape[0], -1)
+
+    async def release(self):
+        for sess in (self.encoder, self.decoder):
+            try:
+                await sess.release()
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+    async def time_decode(self, runs=12):
+        """Median decoder time (ms) over ``runs`` calls, after two warm-up calls."""
+        import numpy as np
+
+        z = np.random.default_rng(0).standard_normal((1, self.manifest.latent_dim)).astype(np.float32)
+        times = []
+        for k in range(runs + 2):
+            t = time.perf_counter()
+            await self.decode(z)
+            if k >= 2:
+                times.append(1000 * (time.perf_counter() - t))
+        return float(np.median(times))
 
     async def decode(self, z):
         m = self.manifest
@@ -275,7 +305,10 @@ def _run_then(sess, feeds, settled):
 def _io_shapes(sess, kind):
     """Tensor name -> shape (ints; None for symbolic axes) from ORT-web's metadata."""
     names = list(getattr(sess, f"{kind}Names"))
-    meta = getattr(sess, f"{kind}Metadata", None)
+    try:
+        meta = getattr(sess, f"{kind}Metadata", None)
+    except Exception:  # noqa: BLE001 - the WebGL backend has no metadata: names are still checked
+        meta = None
     shapes = {n: None for n in names}
     if meta is not None:
         for item in meta:
@@ -305,11 +338,7 @@ async def _install(files, source):
     old = session.backend
     result = await session.set_model(manifest, backend)
     if old is not None:
-        for s in (old.encoder, old.decoder):
-            try:
-                await s.release()
-            except Exception:
-                pass
+        await old.release()
     result["load_s"] = round(time.perf_counter() - t0, 3)
     result["source"] = source
     result["map"] = session.map_state()
@@ -337,6 +366,94 @@ async def load_model_files(files_obj):
     names = list(js.Object.keys(files_obj))
     files = {n: js.Reflect.get(files_obj, n).to_bytes() for n in names}
     return await _install(files, "upload: " + ", ".join(sorted(names)))
+
+
+async def _accelerator(requested):
+    """The GPU execution provider to try for ``requested`` in this worker: ``(kind, None)``,
+    or ``(None, why not)``. ``"auto"`` tries WebGPU only: onnxruntime-web's WebGL backend is
+    a legacy one that lacks common ops and int64 tensors (it cannot load the default model),
+    so it is used only when named. (JS ``null`` reaches Python as a falsy ``jsnull``.)"""
+    if requested in ("auto", "webgpu"):
+        gpu = getattr(js.navigator, "gpu", None)
+        adapter = None
+        if gpu:
+            try:
+                adapter = await gpu.requestAdapter()
+            except Exception:  # noqa: BLE001 - treated as no adapter
+                adapter = None
+        if adapter:
+            return "webgpu", None
+        return None, "WebGPU is not available in this browser"
+    gl = None
+    try:
+        gl = js.OffscreenCanvas.new(1, 1).getContext("webgl2")
+    except Exception:  # noqa: BLE001 - no OffscreenCanvas or no WebGL 2
+        gl = None
+    if gl:
+        return "webgl", None
+    return None, "WebGL 2 is not available in this browser"
+
+
+async def _ort_module(kind):
+    """onnxruntime-web's build for ``kind`` (imported once): ``ort.webgpu.min.mjs`` (WebGPU,
+    with its own WASM fallback) or ``ort.webgl.min.mjs``."""
+    key = f"ort_{kind}"
+    if key not in STATE:
+        cfg = STATE["config"]
+        ort = await run_js(f"import({json.dumps(cfg['ort_base'] + f'ort.{kind}.min.mjs')})")
+        if kind == "webgpu":
+            ort.env.wasm.wasmPaths = cfg["ort_base"]
+            ort.env.wasm.numThreads = STATE["threads"]
+        ort.env.logLevel = "error"
+        STATE[key] = ort
+    return STATE[key]
+
+
+@exported
+async def tune_backend():
+    """Where the model runs: after a model is loaded on WebAssembly, try the GPU (WebGPU, else
+    WebGL 2) if the config asks for it (``onnx_backend``: ``"auto"``, ``"webgpu"``,
+    ``"webgl"``; ``"wasm"`` skips this) and the browser has one. The decoder is timed on both
+    and ``"auto"`` keeps the GPU only when it is faster (a small decoder often is not: a GPU
+    round trip costs about a millisecond); a named backend is kept whenever it works."""
+    session = STATE["session"]
+    backend = session.backend if session else None
+    requested = str(STATE["config"].get("onnx_backend") or "auto").lower()
+    if requested not in ("auto", "wasm", "webgpu", "webgl"):
+        requested = "auto"
+    if backend is None:
+        return {"backend": None, "note": "no model is loaded"}
+    files, backend.files = backend.files, None
+    result = {"backend": backend.kind, "requested": requested, "decode_ms": {}}
+    if requested == "wasm" or backend.kind != "wasm" or not files:
+        result["note"] = "WebAssembly, as configured" if requested == "wasm" else ""
+        return result
+    kind, why = await _accelerator(requested)
+    if kind is None:
+        result["note"] = f"{why}; the model runs on WebAssembly"
+        return result
+    name = BACKEND_NAMES[kind]
+    try:
+        gpu = await OrtBackend.create(backend.manifest, files, ort=await _ort_module(kind), kind=kind)
+        await gpu.time_decode(2)  # the first runs on a GPU compile its pipelines
+    except Exception as exc:  # noqa: BLE001 - the model stays on WebAssembly
+        why = getattr(exc, "problem", None) or str(exc)
+        result["note"] = f"{name} could not run this model, so it runs on WebAssembly ({why})"
+        return result
+    t_gpu, t_wasm = await gpu.time_decode(), await backend.time_decode()
+    result["decode_ms"] = {kind: round(t_gpu, 2), "wasm": round(t_wasm, 2)}
+    keep = requested == kind or t_gpu < 0.9 * t_wasm
+    if keep and session.backend is backend:  # (unless another model was loaded meanwhile)
+        session.backend = gpu
+        # released a little later: a click or an encoding may still be running on it
+        asyncio.get_event_loop().call_later(5.0, lambda: asyncio.ensure_future(backend.release()))
+        result["backend"] = kind
+        result["note"] = f"the model runs on {name}: decoder {t_gpu:.1f} ms per sound (WebAssembly {t_wasm:.1f} ms)"
+    else:
+        await gpu.release()
+        result["note"] = (f"the model runs on WebAssembly: decoder {t_wasm:.1f} ms per sound, "
+                          f"{name} {t_gpu:.1f} ms")
+    return result
 
 
 @exported
@@ -527,6 +644,6 @@ async def point_to_map(x, y):
 __export__ = [
     "boot", "load_model_url", "load_model_files", "model_info",
     "search", "begin_local", "add_source", "fail_source", "commit_batch", "replace_audio",
-    "set_dims", "map_state", "check_can_generate", "generate",
+    "set_dims", "map_state", "check_can_generate", "generate", "tune_backend",
     "view", "delete_generated", "parse_hash", "point_to_map",
 ]

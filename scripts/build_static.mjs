@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Vendors the browser runtimes from node_modules into static/vendor/ (gitignored).
 // Copies only the files the app loads: Pyodide core, PyScript's dist (no source maps),
-// onnxruntime-web's WASM-only ES module build. Run with `npm ci && npm run build`.
+// onnxruntime-web's WASM build (and its WebGPU and WebGL builds, loaded only where used).
+// Run with `npm ci && npm run build`.
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,8 +40,14 @@ copy("pyodide", ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_st
 const psDist = join(nm, "@pyscript", "core", "dist");
 copy("@pyscript/core", readdirSync(psDist).filter((f) => !f.endsWith(".map")).map((f) => `dist/${f}`), "pyscript");
 
-// onnxruntime-web, WASM execution provider only (the full dist/ is ~140 MB).
-copy("onnxruntime-web", ["dist/ort.wasm.min.mjs", "dist/ort-wasm-simd-threaded.mjs", "dist/ort-wasm-simd-threaded.wasm"], "ort");
+// onnxruntime-web (the full dist/ is ~140 MB): the WASM build every page loads, plus the
+// WebGPU build (with its own WASM binary) and the WebGL build, which a page fetches only when
+// the browser has that GPU API and the config lets the worker try it (py/worker.py tune_backend).
+copy("onnxruntime-web", [
+  "dist/ort.wasm.min.mjs", "dist/ort-wasm-simd-threaded.mjs", "dist/ort-wasm-simd-threaded.wasm",
+  "dist/ort.webgpu.min.mjs", "dist/ort-wasm-simd-threaded.asyncify.mjs", "dist/ort-wasm-simd-threaded.asyncify.wasm",
+  "dist/ort.webgl.min.mjs",
+], "ort");
 
 // A small runtime description for the worker: versions and the lock entries of the packages
 // it may load (numpy eagerly; scipy and its dependencies only lazily).

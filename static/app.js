@@ -154,6 +154,9 @@ async function boot() {
     freesound_api: config.freesound_api,
     freesound_token: config.freesound_token || "",
     max_duration: config.max_duration ?? 5.0,
+    // where the model runs: "auto" (GPU when present and faster), "wasm", "webgpu", "webgl";
+    // a page URL with ?backend=... overrides it
+    onnx_backend: new URLSearchParams(location.search).get("backend") || config.onnx_backend || "auto",
   }));
   if (!booted.ok) { setStatus(booted.error, "error"); $("model-name").textContent = "none"; return; }
   state.timings.runtimes = performance.now() - t0;
@@ -168,8 +171,26 @@ async function boot() {
   } else {
     applyModel(loaded);
     setStatus(`Ready (${(state.timings.model / 1000).toFixed(1)} s): type a keyword and press go.`, "ready");
+    tuneBackend();
   }
   console.info("intellimixer timings (ms since navigation start of app.js):", state.timings, booted);
+}
+
+function tuneBackend() {
+  // After a model loads on WebAssembly (the app is usable at once), the worker tries the GPU
+  // where the config asks for it and the browser has one, and keeps the faster (or the named)
+  // backend. The outcome goes to the model panel; nothing waits for it.
+  $("model-backend").textContent = "WebAssembly";
+  state.backend = null;
+  py("tune_backend").then((r) => {
+    state.backend = r;
+    if (!r.ok) { console.warn("intellimixer: backend check failed:", r.error); return; }
+    const names = { wasm: "WebAssembly", webgpu: "WebGPU", webgl: "WebGL" };
+    $("model-backend").textContent = names[r.backend] || "WebAssembly";
+    $("model-backend").title = r.note || "";
+    if (r.note) console.info(`intellimixer: ${r.note}`);
+    if (r.requested !== "auto" && r.requested !== r.backend && r.note) setStatus(`Backend: ${r.note}.`, "warn");
+  }).catch((err) => console.warn("intellimixer: backend check failed:", err));
 }
 
 function applyModel(result) {
@@ -207,6 +228,7 @@ async function onModelFiles(event) {
     const result = await py("load_model_files", files);
     if (!result.ok) { setStatus(result.error, "error"); return; }
     applyModel(result);
+    tuneBackend();
     await redecode(result.stale || []);
     const dropped = result.dropped && result.dropped.length ? ` Dropped: ${result.dropped.join("; ")}.` : "";
     setStatus(`Model "${result.model.name}" loaded: ${result.model.latent_dim} dims.${dropped}`, "ready");

@@ -40,10 +40,14 @@ def manifest_dict(latent_dim: int = 12, sample_rate: int = 16000, n_fft: int = 5
     }
 
 
-def _models(latent_dim: int, n_bins: int, n_frames: int, seed: int = 0):
+def _models(latent_dim: int, n_bins: int, n_frames: int, seed: int = 0, webgl: bool = False):
+    """The two graphs. ``webgl``: the same maths in opset 11 without int64 tensors (an
+    ``Unsqueeze`` with attribute axes instead of a ``Reshape``) and with a fixed batch of 1,
+    which onnxruntime-web's WebGL backend can run."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
+    batch = 1 if webgl else "batch"  # the WebGL backend rejects inputs on symbolic axes
     rng = np.random.default_rng(seed)
     w_enc = (rng.standard_normal((n_bins, latent_dim)) * 4.0 / np.sqrt(n_bins)).astype(np.float32)
     w_dec = (rng.standard_normal((latent_dim, n_bins)) * 0.8).astype(np.float32)
@@ -59,9 +63,9 @@ def _models(latent_dim: int, n_bins: int, n_frames: int, seed: int = 0):
             helper.make_node("Add", ["mu0", "minus2"], ["logvar"]),
         ],
         "tiny_encoder",
-        [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, ["batch", 1, n_bins, n_frames])],
-        [helper.make_tensor_value_info("mu", TensorProto.FLOAT, ["batch", latent_dim]),
-         helper.make_tensor_value_info("logvar", TensorProto.FLOAT, ["batch", latent_dim])],
+        [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, [batch, 1, n_bins, n_frames])],
+        [helper.make_tensor_value_info("mu", TensorProto.FLOAT, [batch, latent_dim]),
+         helper.make_tensor_value_info("logvar", TensorProto.FLOAT, [batch, latent_dim])],
         [numpy_helper.from_array(w_enc, "w_enc"), numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
          numpy_helper.from_array(np.array(-2.0, np.float32), "minus2")],
     )
@@ -70,19 +74,20 @@ def _models(latent_dim: int, n_bins: int, n_frames: int, seed: int = 0):
             helper.make_node("MatMul", ["z", "w_dec"], ["lin"]),
             helper.make_node("Add", ["lin", "b_dec"], ["pre"]),
             helper.make_node("Sigmoid", ["pre"], ["level"]),  # [B, nb]
-            helper.make_node("Reshape", ["level", "shape4"], ["level4"]),  # [B,1,nb,1]
+            helper.make_node("Unsqueeze", ["level"], ["level4"], axes=[1, 3]) if webgl
+            else helper.make_node("Reshape", ["level", "shape4"], ["level4"]),  # [B,1,nb,1]
             helper.make_node("Mul", ["level4", "env"], ["spectrogram"]),  # [B,1,nb,nf]
         ],
         "tiny_decoder",
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim])],
-        [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, ["batch", 1, n_bins, n_frames])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [batch, latent_dim])],
+        [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, [batch, 1, n_bins, n_frames])],
         [numpy_helper.from_array(w_dec, "w_dec"), numpy_helper.from_array(b_dec, "b_dec"),
-         numpy_helper.from_array(np.array([-1, 1, n_bins, 1], np.int64), "shape4"),
+         *([] if webgl else [numpy_helper.from_array(np.array([-1, 1, n_bins, 1], np.int64), "shape4")]),
          numpy_helper.from_array(env, "env")],
     )
     models = []
     for g in (enc, dec):
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="tiny_bundle")
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11 if webgl else 17)], producer_name="tiny_bundle")
         m.ir_version = 8
         onnx.checker.check_model(m)
         models.append(m)
@@ -92,15 +97,16 @@ def _models(latent_dim: int, n_bins: int, n_frames: int, seed: int = 0):
 def make_bundle(out: str | Path, latent_dim: int = 12, sample_rate: int = 16000, n_fft: int = 512,
                 hop: int = 128, n_frames: int = 128, external_data: bool = False,
                 manifest_latent_dim: int | None = None, manifest_n_frames: int | None = None,
-                name: str | None = None, seed: int = 0) -> Path:
+                name: str | None = None, seed: int = 0, webgl: bool = False) -> Path:
     """Write ``manifest.json``, ``encoder.onnx``, ``decoder.onnx`` (and ``*.bin`` weights with
     ``external_data``) into ``out``.  ``manifest_latent_dim`` / ``manifest_n_frames`` make the
-    manifest disagree with the ONNX graphs (for rejection tests)."""
+    manifest disagree with the ONNX graphs (for rejection tests); ``webgl`` makes graphs that
+    onnxruntime-web's WebGL backend can run."""
     import onnx
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    enc, dec = _models(latent_dim, n_fft // 2, n_frames, seed)
+    enc, dec = _models(latent_dim, n_fft // 2, n_frames, seed, webgl)
     m_frames = manifest_n_frames or n_frames
     manifest = manifest_dict(manifest_latent_dim or latent_dim, sample_rate, n_fft, hop, m_frames, name)
     if external_data:
