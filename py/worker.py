@@ -411,11 +411,11 @@ async def _ort_module(kind):
 
 @exported
 async def tune_backend():
-    """Where the model runs: after a model is loaded on WebAssembly, try the GPU (WebGPU, else
-    WebGL 2) if the config asks for it (``onnx_backend``: ``"auto"``, ``"webgpu"``,
-    ``"webgl"``; ``"wasm"`` skips this) and the browser has one. The decoder is timed on both
-    and ``"auto"`` keeps the GPU only when it is faster (a small decoder often is not: a GPU
-    round trip costs about a millisecond); a named backend is kept whenever it works."""
+    """Where the model runs: after a model is loaded on WebAssembly, try a GPU backend if the
+    config allows one (``onnx_backend``: ``"auto"`` and ``"webgpu"`` try WebGPU, ``"webgl"``
+    WebGL 2, ``"wasm"`` skips this) and the browser has it. The decoder is timed on both and
+    ``"auto"`` keeps WebGPU only when it is at least 10 % faster (a small decoder often is not:
+    a GPU round trip costs about a millisecond); a named backend is kept whenever it works."""
     session = STATE["session"]
     backend = session.backend if session else None
     requested = str(STATE["config"].get("onnx_backend") or "auto").lower()
