@@ -529,6 +529,14 @@ class Session:
             cached = self._latents_cache = (mus, lat, {})
         return cached[1]
 
+    def _latents64(self) -> np.ndarray:
+        """:meth:`latents` as float64 (what the latent rule computes in), cached with it."""
+        lat = self.latents()
+        memo = self._latents_cache[2]
+        if "f64" not in memo:
+            memo["f64"] = lat.astype(np.float64)
+        return memo["f64"]
+
     def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
         lat = self.latents()
         memo = self._latents_cache[2]
@@ -598,10 +606,13 @@ class Session:
 
     # --- generation -------------------------------------------------------------------
 
-    def check_can_generate(self) -> None:
-        self._require_model()
-        if not self._encoded():
+    def check_can_generate(self) -> tuple[Manifest, list[Source]]:
+        """The model and the encoded sources a click would use; AppError if either is missing."""
+        m = self._require_model()
+        enc = self._encoded()
+        if not enc:
             raise AppError("Load some sounds first: type a keyword and press go, then click the map.")
+        return m, enc
 
     async def generate(self, nx: float, ny: float, n_iter: int | None = None) -> tuple[bytes, dict[str, Any]]:
         """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show.
@@ -616,19 +627,12 @@ class Session:
         """First half of :meth:`generate`: checks and the latent rule; the decoder input is
         ``result.z [D]``."""
         t0 = time.perf_counter()
-        m = self._require_model()
-        enc = self._encoded()
-        if not enc:
-            raise AppError("Load some sounds first: type a keyword and press go, then click the map.")
+        m, enc = self.check_can_generate()
         if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
             raise AppError("Click inside the map.")
         x, y = self.to_latent(nx, ny)
         dims = self.dims
-        self.latents()
-        memo = self._latents_cache[2]
-        if "f64" not in memo:
-            memo["f64"] = self._latents_cache[1].astype(np.float64)
-        z, w = latent.idw_point(memo["f64"], dims, x, y)
+        z, w = latent.idw_point(self._latents64(), dims, x, y)
         return PendingSound(m, dims, x, y, z.astype(np.float32), w, enc, n_iter, t0, time.perf_counter())
 
     def finish_generate(self, pending: PendingSound, S: np.ndarray) -> tuple[bytes, dict[str, Any]]:
