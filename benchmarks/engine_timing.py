@@ -3,7 +3,7 @@
 Runs unchanged under CPython (``python benchmarks/engine_timing.py``) and under Pyodide in
 Node (``node benchmarks/pyodide_engine.mjs``, which runs this file), so the two can be
 compared step by step: STFT, ISTFT, one Griffin-Lim iteration, the whole phase
-reconstruction, and ``app.Session.generate`` + ``view`` with a stub decoder (the ONNX part is
+reconstruction, and ``session.Session.generate`` + ``view`` with a stub decoder (the ONNX part is
 measured by benchmarks/browser.py), plus a cProfile of ``generate``.
 """
 import asyncio
@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(ROOT, "py"))
 
 import numpy as np  # noqa: E402
 
-from intellimixer import app, model, phase, spectral  # noqa: E402
+from intellimixer import model, phase, spectral  # noqa: E402
+from intellimixer.session import Session  # noqa: E402
 
 MODEL = os.path.join(ROOT, "models", "default", "manifest.json")
 
@@ -65,12 +66,12 @@ async def main():
         async def decode(self, z):
             return S
 
-    s = app.Session()
+    s = Session()
     await s.set_model(m, Stub())
     b = s.begin_batch("local files", origin="local")
     for k in range(50):
-        await s.add_source(b, {"name": f"source {k}", "username": "", "license_name": "local file", "origin": "local"},
-                           rng.standard_normal(m.n_samples).astype(np.float32) * 0.3, m.sample_rate, "local")
+        await s.add_source(b, {"name": f"source {k}"},
+                           rng.standard_normal(m.n_samples).astype(np.float32) * 0.3, m.sample_rate)
     s.commit_batch(b)
     for _ in range(3):
         await s.generate(0.3, 0.4)

@@ -4,7 +4,7 @@ Measures, on the same sounds and model as the browser benchmark:
 - decode + STFT + encode of N sources (WAV files from hydrogen-drumkits, each <= 5 s);
 - click -> playable audio (latent rule + decoder + Griffin-Lim + WAV bytes), p50 / p95;
 - scrub: generations per second for a continuous sequence of nearby points;
-- the same click and scrub through the app's own code (:class:`intellimixer.app.Session`,
+- the same click and scrub through the app's own code (:class:`intellimixer.session.Session`,
   as the browser worker runs it: latent rule, decoder, Griffin-Lim, WAV with credits, map
   state, history), with onnxruntime as the backend: the like-for-like reference for the
   browser's figures. The spectrogram view is not timed: the page asks for it after the sound
@@ -25,7 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "py"))
-from intellimixer import audio, latent, phase, spectral  # noqa: E402
+from intellimixer import audio, latent, pipeline  # noqa: E402
+from intellimixer.backends import NativeBackend  # noqa: E402
 from intellimixer.model import NativeModel  # noqa: E402
 
 HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
@@ -44,33 +45,19 @@ def source_files(n: int, max_seconds: float = 5.0) -> list[Path]:
     return out
 
 
-class _AsyncBackend:
-    """NativeModel behind the async Backend interface that app.Session expects."""
-
-    def __init__(self, model: NativeModel):
-        self.model = model
-
-    async def encode(self, S):
-        return self.model.encode(S)
-
-    async def decode(self, z):
-        return self.model.decode(z)
-
-
 def app_pipeline(model: NativeModel, pcms: list[tuple[np.ndarray, int]], n_clicks: int, n_scrub: int,
                  seed: int = 0, view_width: int = 400) -> dict:
-    """Clicks and a scrub through ``intellimixer.app.Session`` (what the worker runs)."""
+    """Clicks and a scrub through ``intellimixer.session.Session`` (what the worker runs)."""
     import asyncio
 
-    from intellimixer import app
+    from intellimixer.session import Session
 
     async def go() -> dict:
-        s = app.Session()
-        await s.set_model(model.manifest, _AsyncBackend(model))
+        s = Session()
+        await s.set_model(model.manifest, NativeBackend(model))
         b = s.begin_batch("local files", origin="local")
         for k, (x, sr) in enumerate(pcms):
-            await s.add_source(b, {"name": f"source {k}", "username": "", "license_name": "local file",
-                                   "origin": "local"}, x, sr, "local")
+            await s.add_source(b, {"name": f"source {k}"}, x, sr)
         s.commit_batch(b)
         rng = np.random.default_rng(seed)
         for _ in range(3):  # warm-up, as the browser half does
@@ -119,7 +106,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, n_scrub: int = 60, seed:
     specs = []
     for b in blobs:
         x, sr = audio.read_wav(b)
-        specs.append(spectral.analyze(audio.prepare(x, sr, m.sample_rate, m.n_samples), m.stft, m.representation))
+        specs.append(pipeline.model_input(x, sr, m))
     t1 = time.perf_counter()
     mu = np.concatenate([model.encode(s[None])[0] for s in specs])
     t2 = time.perf_counter()
@@ -132,7 +119,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, n_scrub: int = 60, seed:
         x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
         t = time.perf_counter()
         z, _ = latent.idw_point(mu, dims, x, y)
-        wav = audio.write_wav(phase.synthesize(model.decode(z)[0], m), m.sample_rate)
+        wav = audio.write_wav(pipeline.latent_to_audio(model, z), m.sample_rate)
         clicks.append(time.perf_counter() - t)
         assert len(wav) > m.n_samples * 2
 
@@ -141,7 +128,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, n_scrub: int = 60, seed:
     for k in range(n_scrub):
         f = k / max(n_scrub - 1, 1)
         z, _ = latent.idw_point(mu, dims, x0 + f * (x1 - x0), y0 + 0.5 * (y1 - y0))
-        audio.write_wav(phase.synthesize(model.decode(z)[0], m), m.sample_rate)
+        audio.write_wav(pipeline.latent_to_audio(model, z), m.sample_rate)
     scrub_s = time.perf_counter() - t
 
     pcms = []

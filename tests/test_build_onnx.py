@@ -10,22 +10,19 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "py"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-import build_onnx  # noqa: E402
+from intellimixer.training import corpus, evaluate, export, format as fmt, vae as vae_lib  # noqa: E402
 from intellimixer.model import NativeModel, load_manifest  # noqa: E402
 
 QUICK_TIMEOUT_S = 300  # the issue allows < 2 min on a 2-core machine; leave room for slow CI
 
 
 def _sounds_installed() -> bool:
-    return any(root.is_dir() for root in build_onnx.SOURCES.values())
+    return any(root.is_dir() for root in corpus.SOURCES.values())
 
 
 def _tree_state(path: Path) -> dict[str, tuple[int, int]]:
@@ -38,13 +35,13 @@ def test_quick_run_writes_a_valid_bundle(tmp_path, external):
     if not _sounds_installed():
         pytest.skip("training sounds not installed (apt install hydrogen-drumkits sound-theme-freedesktop)")
     out = tmp_path / "bundle"
-    default_before = _tree_state(build_onnx.DEFAULT_OUT)
+    default_before = _tree_state(fmt.DEFAULT_OUT)
     cmd = [sys.executable, str(ROOT / "build_onnx.py"), "--quick", "--out", str(out)]
     if external:  # the export path only: a couple of epochs, no evaluation
         cmd += ["--external-data", "--no-eval", "--epochs", "2"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=QUICK_TIMEOUT_S)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert _tree_state(build_onnx.DEFAULT_OUT) == default_before, "--quick must not touch models/default"
+    assert _tree_state(fmt.DEFAULT_OUT) == default_before, "--quick must not touch models/default"
 
     m = load_manifest(out)
     assert m.name == "quick"
@@ -65,16 +62,16 @@ def test_quick_run_writes_a_valid_bundle(tmp_path, external):
 
 
 def _tiny_model(latent_dim=4):
-    cfg = build_onnx.ModelConfig(latent_dim=latent_dim).scaled(0.125)
+    cfg = vae_lib.ModelConfig(latent_dim=latent_dim).scaled(0.125)
     torch.manual_seed(3)
-    return build_onnx.VAE(cfg, 256, 128).eval()
+    return vae_lib.VAE(cfg, 256, 128).eval()
 
 
 def test_export_bundle_reorders_dims_by_kl(tmp_path):
     """A user model with unsorted KL is exported most-active-first, and stays the same function."""
     vae = _tiny_model()
     kl = [0.5, 3.0, 0.1, 1.0]
-    manifest = build_onnx.export_bundle(vae.encoder, vae.decoder, tmp_path, 4, dim_kl=kl, name="byo")
+    manifest = export.export_bundle(vae.encoder, vae.decoder, tmp_path, 4, dim_kl=kl, name="byo")
     assert [d["kl"] for d in manifest["dims"]] == [3.0, 1.0, 0.5, 0.1]
     order = [1, 3, 0, 2]
 
@@ -99,11 +96,11 @@ def test_order_latent_dims_permutes_weights_without_changing_the_model():
     with torch.no_grad():
         recon_before = vae(x)[0]
         mu_before, lv_before = (t.numpy() for t in vae.encoder(x))
-    kl_before = build_onnx.kl_per_dim(mu_before, lv_before)
+    kl_before = vae_lib.kl_per_dim(mu_before, lv_before)
     order = np.argsort(-kl_before)
     assert list(order) != list(range(6)), "the test needs an unsorted model"
 
-    kl = build_onnx.order_latent_dims(vae, specs)
+    kl = vae_lib.order_latent_dims(vae, specs)
     with torch.no_grad():
         recon_after = vae(x)[0]
         mu_after, lv_after = (t.numpy() for t in vae.encoder(x))
@@ -114,7 +111,7 @@ def test_order_latent_dims_permutes_weights_without_changing_the_model():
 
 
 def test_manifest_dict_validates_and_external_data_is_listed():
-    m = load_manifest(build_onnx.manifest_dict(name="t", latent_dim=8, dim_kl=list(range(8, 0, -1)),
+    m = load_manifest(fmt.manifest_dict(name="t", latent_dim=8, dim_kl=list(range(8, 0, -1)),
                                                external_data=["encoder.bin", "decoder.bin"]))
     assert m.latent_dim == 8 and m.external_data == ("encoder.bin", "decoder.bin")
     assert m.stft.n_fft == 512 and m.stft.hop_length == 128 and m.n_samples == 16384
@@ -123,30 +120,30 @@ def test_manifest_dict_validates_and_external_data_is_listed():
 
 
 def test_held_out_split_keeps_velocity_layers_together():
-    layers = [build_onnx.SoundFile("hydrogen-drumkits", f"Kit/{n}") for n in
+    layers = [corpus.SoundFile("hydrogen-drumkits", f"Kit/{n}") for n in
               ("Snare-Hard.wav", "Snare-Softest.wav", "snare_03.flac", "Snare 2.wav")]
     assert {f.split_key for f in layers} == {"hydrogen-drumkits/Kit/snare"}
-    other = build_onnx.SoundFile("hydrogen-drumkits", "Kit/Kick_Stomp.wav")
+    other = corpus.SoundFile("hydrogen-drumkits", "Kit/Kick_Stomp.wav")
     assert other.split_key == "hydrogen-drumkits/Kit/kick_stomp"
 
 
 def test_held_out_split_is_deterministic_and_about_the_set_fraction():
     keys = [f"hydrogen-drumkits/kit{k}/sample{j}" for k in range(20) for j in range(50)]
-    held = [k for k in keys if build_onnx.is_held_out(k)]
-    assert held == [k for k in keys if build_onnx.is_held_out(k)]
-    assert 0.5 * build_onnx.HOLDOUT_FRACTION < len(held) / len(keys) < 1.5 * build_onnx.HOLDOUT_FRACTION
+    held = [k for k in keys if corpus.is_held_out(k)]
+    assert held == [k for k in keys if corpus.is_held_out(k)]
+    assert 0.5 * corpus.HOLDOUT_FRACTION < len(held) / len(keys) < 1.5 * corpus.HOLDOUT_FRACTION
 
 
 def test_log_spectral_distance_is_in_db():
-    m = build_onnx.format_manifest()
+    m = fmt.format_manifest()
     S = np.random.default_rng(0).random((256, 128)).astype(np.float32) * 0.8
-    assert build_onnx.log_spectral_distance(S, S, m) == 0.0
-    assert build_onnx.log_spectral_distance(S, S + 0.1, m) == pytest.approx(8.0)  # 0.1 of an 80 dB range
+    assert evaluate.log_spectral_distance(S, S, m) == 0.0
+    assert evaluate.log_spectral_distance(S, S + 0.1, m) == pytest.approx(8.0)  # 0.1 of an 80 dB range
 
 
 def test_mix_pair_delays_and_scales_the_second_sound():
     a = np.zeros(8, np.float32)
     b = np.ones(8, np.float32)
-    out = build_onnx.mix_pair(a, b, -6.0206, 3)
+    out = corpus.mix_pair(a, b, -6.0206, 3)
     np.testing.assert_allclose(out, [0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0.5], atol=1e-4)
-    assert build_onnx.pitch_shift_rate(44100, 12) == 88200
+    assert corpus.pitch_shift_rate(44100, 12) == 88200

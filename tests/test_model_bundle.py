@@ -9,13 +9,10 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "py"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
 
 ort = pytest.importorskip("onnxruntime")
 
-import build_onnx  # noqa: E402
+from intellimixer.training import cli as train_cli, corpus, evaluate, format as fmt, vae as vae_lib  # noqa: E402
 from intellimixer.model import NativeModel, check_bundle_files, load_manifest  # noqa: E402
 from intellimixer.spectral import Representation, StftParams  # noqa: E402
 
@@ -48,8 +45,8 @@ def _io(sess):
 def test_manifest_validates_and_matches_the_format(manifest):
     check_bundle_files(manifest, [p.name for p in BUNDLE.iterdir()])
     assert manifest.name == "default"
-    assert manifest.sample_rate == build_onnx.SAMPLE_RATE == 16000
-    assert manifest.n_samples == build_onnx.N_SAMPLES == 16384
+    assert manifest.sample_rate == fmt.SAMPLE_RATE == 16000
+    assert manifest.n_samples == fmt.N_SAMPLES == 16384
     assert manifest.stft == StftParams(n_fft=512, hop_length=128, window="hann", center=True, n_bins=256, n_frames=128)
     assert manifest.representation == Representation(type="log_magnitude", db_min=-80.0, db_max=0.0)
     assert 8 <= manifest.latent_dim <= 16
@@ -103,9 +100,9 @@ def test_dims_are_ordered_by_kl_and_several_are_active(manifest):
 
 
 def _held_out(manifest):
-    files = build_onnx.held_out_files(manifest)
+    files = corpus.held_out_files(manifest)
     assert files, "the manifest lists no held-out files"
-    assert all(build_onnx.is_held_out(f.split_key) for f in files)
+    assert all(corpus.is_held_out(f.split_key) for f in files)
     if not all(f.path.is_file() for f in files):
         pytest.skip("held-out sounds not installed (apt install hydrogen-drumkits sound-theme-freedesktop)")
     return files
@@ -115,9 +112,9 @@ def test_kl_order_holds_on_held_out_sounds(manifest):
     """The two map-default dims are among the most active ones on unseen sounds too."""
     files = _held_out(manifest)
     model = NativeModel(BUNDLE)
-    specs = np.stack([build_onnx.represent(got[2], manifest)
-                      for got in (build_onnx.load_prepared(f, manifest) for f in files) if got is not None])
-    kl = build_onnx.kl_per_dim(*model.encode(specs))
+    specs = np.stack([corpus.represent(got[2], manifest)
+                      for got in (corpus.load_prepared(f, manifest) for f in files) if got is not None])
+    kl = vae_lib.kl_per_dim(*model.encode(specs))
     top = set(np.argsort(-kl)[:4])
     assert {0, 1} <= top, f"held-out KL per dim: {np.round(kl, 2)}"
 
@@ -125,10 +122,10 @@ def test_kl_order_holds_on_held_out_sounds(manifest):
 @pytest.mark.slow
 def test_held_out_reconstruction_through_phase_stays_under_bound(manifest):
     files = _held_out(manifest)
-    result = build_onnx.evaluate_bundle(BUNDLE, files)
+    result = evaluate.evaluate_bundle(BUNDLE, files)
     assert result["n_files"] == len(files)
-    assert result["mean_lsd_recon_db"] < MAX_MEAN_LSD_RECON_DB, build_onnx.format_eval(result)
-    assert result["mean_lsd_phase_db"] < MAX_MEAN_LSD_PHASE_DB, build_onnx.format_eval(result)
+    assert result["mean_lsd_recon_db"] < MAX_MEAN_LSD_RECON_DB, train_cli.format_eval(result)
+    assert result["mean_lsd_phase_db"] < MAX_MEAN_LSD_PHASE_DB, train_cli.format_eval(result)
     # the model, not phase reconstruction, must dominate the error (sanity of the metric)
     assert result["mean_lsd_gl_only_db"] < result["mean_lsd_phase_db"]
 

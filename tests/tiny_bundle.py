@@ -16,28 +16,17 @@ import numpy as np
 
 def manifest_dict(latent_dim: int = 12, sample_rate: int = 16000, n_fft: int = 512, hop: int = 128,
                   n_frames: int = 128, name: str | None = None) -> dict:
-    n_bins = n_fft // 2
-    return {
-        "format": "intellimixer-model",
-        "format_version": 1,
-        "name": name or f"tiny-d{latent_dim}",
-        "description": "untrained test bundle",
-        "latent_dim": latent_dim,
-        "sample_rate": sample_rate,
-        "n_samples": hop * n_frames,
-        "stft": {"n_fft": n_fft, "hop_length": hop, "window": "hann", "center": True,
-                 "n_bins": n_bins, "n_frames": n_frames},
-        "representation": {"type": "log_magnitude", "db_min": -80.0, "db_max": 0.0},
-        "encoder": {"file": "encoder.onnx", "input": "spectrogram", "input_shape": ["batch", 1, n_bins, n_frames],
-                    "outputs": {"mu": "mu", "logvar": "logvar"}},
-        "decoder": {"file": "decoder.onnx", "input": "z", "input_shape": ["batch", latent_dim],
-                    "output": "spectrogram", "output_shape": ["batch", 1, n_bins, n_frames]},
-        "external_data": [],
-        "dims": [{"index": k, "label": f"dim {k + 1}", "kl": float(latent_dim - k)} for k in range(latent_dim)],
-        "phase": {"algorithm": "fgla", "n_iter": 8, "momentum": 0.99},
-        "license": "CC0-1.0",
-        "credits": "tests/tiny_bundle.py",
-    }
+    """The manifest of a tiny bundle (through the engine's one manifest writer)."""
+    from intellimixer.bundle import manifest_dict as write
+
+    return write(name=name or f"tiny-d{latent_dim}", latent_dim=latent_dim, sample_rate=sample_rate,
+                 n_samples=hop * n_frames, description="untrained test bundle",
+                 stft={"n_fft": n_fft, "hop_length": hop, "window": "hann", "center": True,
+                       "n_bins": n_fft // 2, "n_frames": n_frames},
+                 representation={"type": "log_magnitude", "db_min": -80.0, "db_max": 0.0},
+                 phase={"algorithm": "fgla", "n_iter": 8, "momentum": 0.99},
+                 dim_kl=[float(latent_dim - k) for k in range(latent_dim)],
+                 license="CC0-1.0", credits="tests/tiny_bundle.py")
 
 
 def _models(latent_dim: int, n_bins: int, n_frames: int, seed: int = 0, webgl: bool = False):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, audio, latent, phase, spectral
+from . import __version__, audio, latent, pipeline
 from .model import ManifestError, NativeModel
 
 AUDIO_EXTS = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"}
@@ -69,7 +69,7 @@ def encode_files(model: NativeModel, files: list[Path], quiet: bool = False) -> 
     for k, f in enumerate(files):
         try:
             x, sr = audio.read_audio(f)
-            specs.append(spectral.analyze(audio.prepare(x, sr, m.sample_rate, m.n_samples), m.stft, m.representation))
+            specs.append(pipeline.model_input(x, sr, m))
             names.append(str(f))
         except (audio.AudioError, OSError) as e:
             errors.append(f"{f}: {e}")
@@ -96,11 +96,6 @@ def load_sources(model: NativeModel, inputs: list[str], quiet: bool) -> np.ndarr
     if not sources:
         sys.exit("error: none of the sounds could be used")
     return np.array([s["latent"] for s in sources], dtype=np.float32)
-
-
-def generate(model: NativeModel, z: np.ndarray, n_iter: int | None, seed: int = 0) -> np.ndarray:
-    """Latent ``[D]`` -> float32 audio ``[n_samples]`` (decoder + phase reconstruction)."""
-    return phase.synthesize(model.decode(z)[0], model.manifest, n_iter=n_iter, seed=seed)
 
 
 def _dims(args, d: int) -> tuple[int, int]:
@@ -144,7 +139,7 @@ def cmd_generate(args, model: NativeModel) -> int:
     z_src = load_sources(model, args.sounds, args.quiet)
     dims = _dims(args, model.manifest.latent_dim)
     z, w = latent.idw_point(z_src, dims, args.point[0], args.point[1], power=args.power)
-    y = generate(model, z, args.iters, args.seed)
+    y = pipeline.latent_to_audio(model, z, args.iters, args.seed)
     Path(args.output).write_bytes(audio.write_wav(y, model.manifest.sample_rate))
     if not args.quiet:
         top = np.argsort(w)[::-1][:3]
@@ -165,7 +160,8 @@ def cmd_grid(args, model: NativeModel) -> int:
         for c, xv in enumerate(np.linspace(x0, x1, n)):
             z, _ = latent.idw_point(z_src, dims, xv, yv, power=args.power)
             name = f"grid_r{r}_c{c}_x{xv:+.2f}_y{yv:+.2f}.wav"
-            (out / name).write_bytes(audio.write_wav(generate(model, z, args.iters, args.seed), model.manifest.sample_rate))
+            (out / name).write_bytes(audio.write_wav(pipeline.latent_to_audio(model, z, args.iters, args.seed),
+                                                          model.manifest.sample_rate))
             if bar:
                 bar.update(r * n + c + 1, name)
     return 0

@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from .strings import msg
+
 API_BASE = "https://freesound.org/apiv2"
 FIELDS = "id,name,username,license,duration,previews,url"
 MAX_PAGE_SIZE = 150
@@ -283,10 +285,10 @@ def attribution(entries, title: str, app_url: str = "") -> tuple[str, dict[str, 
         flag = ""
         if lic["sampling"]:
             flag = "  [sampling licence]"
-            notes.add("Sampling+ licences allow transformation but whole-work redistribution only non-commercially.")
+            notes.add(msg("licence_sampling"))
         elif lic["noncommercial"]:
             flag = "  [non-commercial]"
-            notes.add("Sounds under non-commercial licences (BY-NC) may not be used commercially.")
+            notes.add(msg("licence_nc"))
         credit = meta.get("credit") or (
             f"{meta.get('name', '')} by {meta.get('username', '')} -- {meta.get('url', '')} -- License: {lic['name']}"
         )

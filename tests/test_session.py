@@ -1,57 +1,29 @@
-"""CPython tests of the app glue (py/intellimixer/app.py) with real ONNX bundles run by
-onnxruntime: the same Session the browser worker uses, minus the browser."""
+"""CPython tests of the app session (py/intellimixer/session.py and the modules it uses) with
+real ONNX bundles run by onnxruntime: the same Session the browser worker uses, minus the browser."""
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import io
 import json
-import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from intellimixer import app, audio, model  # noqa: E402
-from tiny_bundle import make_bundle  # noqa: E402
+from intellimixer import audio, model, rules, share, views
+from intellimixer import session as session_mod
+from intellimixer.rules import AppError
+from intellimixer.session import Session
+from intellimixer.strings import msg
+from engine_util import burst, run
+from tiny_bundle import make_bundle
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
+from intellimixer.backends import NativeBackend  # noqa: E402
 
-class NativeBackend:
-    """app.Backend over intellimixer.model.NativeModel (what OrtBackend is in the browser)."""
-
-    def __init__(self, bundle):
-        self.native = model.NativeModel(bundle)
-        self.manifest = self.native.manifest
-        self.calls = 0
-
-    async def encode(self, S):
-        self.calls += 1
-        return self.native.encode(S)
-
-    async def decode(self, z):
-        self.calls += 1
-        return self.native.decode(z)
-
-
-def run(coro):
-    # in a thread of its own: works even if another test left an event loop running here
-    with concurrent.futures.ThreadPoolExecutor(1) as ex:
-        return ex.submit(asyncio.run, coro).result()
-
-
-def burst(seed: int, sr: int = 16000, seconds: float = 0.6, f0: float = 200.0) -> np.ndarray:
-    """A decaying noisy tone: a stand-in for a drum hit, different per seed."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(sr * seconds)) / sr
-    x = np.sin(2 * np.pi * (f0 + 150 * seed) * t) + 0.5 * rng.standard_normal(t.size)
-    return (0.5 * x * np.exp(-t * (4 + seed))).astype(np.float32)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +38,8 @@ def bundles(tmp_path_factory):
 
 @pytest.fixture
 def session(bundles):
-    s = app.Session()
-    b = NativeBackend(bundles["d12"])
+    s = Session()
+    b = NativeBackend.open(bundles["d12"])
     run(s.set_model(b.manifest, b))
     return s
 
@@ -77,7 +49,7 @@ def load(session, n=5, query="footstep", start=0, origin="freesound"):
         batch = session.begin_batch(query, origin=origin)
         for k in range(start, start + n):
             await session.add_source(batch, {"id": k, "name": f"snd{k}", "username": "u", "license_name": "CC0 1.0"},
-                                     burst(k), 16000, origin)
+                                     burst(k), 16000)
         return session.commit_batch(batch)
 
     return run(go())
@@ -95,35 +67,35 @@ def parse_wav(data: bytes):
 
 @pytest.mark.parametrize("value,expected", [("20", 20), (1, 1), ("150", 150), (" 7 ", 7), ("3.0", 3)])
 def test_check_count_accepts(value, expected):
-    assert app.check_count(value) == expected
+    assert rules.check_count(value) == expected
 
 
 @pytest.mark.parametrize("value", ["0", "151", "-3", "2.5", "", "abc", None, "nan", "inf"])
 def test_check_count_rejects_with_message(value):
-    with pytest.raises(app.AppError, match="between|from 1 to 150"):
-        app.check_count(value)
+    with pytest.raises(AppError, match="between|from 1 to 150"):
+        rules.check_count(value)
 
 
 def test_check_query():
-    assert app.check_query("  foot   step ") == "foot step"
-    with pytest.raises(app.AppError, match="keyword"):
-        app.check_query("   ")
+    assert rules.check_query("  foot   step ") == "foot step"
+    with pytest.raises(AppError, match="keyword"):
+        rules.check_query("   ")
 
 
 def test_wav_filename_names_query_and_coordinates():
-    assert app.wav_filename("Foot step!", (0, 1), 0.531, -1.2) == "foot-step_dim1_0.53_dim2_-1.20.wav"
-    assert app.wav_filename("<img src=x>", (2, 5), 1, 2).startswith("img-src-x_dim3_1.00_dim6_2.00")
-    assert app.wav_filename("???", (0, 1), 0, 0).startswith("sound_")
+    assert rules.wav_filename("Foot step!", (0, 1), 0.531, -1.2) == "foot-step_dim1_0.53_dim2_-1.20.wav"
+    assert rules.wav_filename("<img src=x>", (2, 5), 1, 2).startswith("img-src-x_dim3_1.00_dim6_2.00")
+    assert rules.wav_filename("???", (0, 1), 0, 0).startswith("sound_")
 
 
 # --- model --------------------------------------------------------------------------------
 
 
 def test_actions_before_model_give_clear_messages():
-    s = app.Session()
-    with pytest.raises(app.AppError, match="still loading"):
+    s = Session()
+    with pytest.raises(AppError, match="still loading"):
         s.begin_batch("footstep")
-    with pytest.raises(app.AppError, match="still loading"):
+    with pytest.raises(AppError, match="still loading"):
         run(s.generate(0.5, 0.5))
     assert s.model_info() is None
 
@@ -141,7 +113,7 @@ def test_model_info_lists_dims_and_defaults(session):
 
 def test_query_puts_sources_on_map(session):
     res = load(session, 6)
-    assert res["ok"] and res["loaded"] == 6 and res["failed"] == 0
+    assert res["level"] == "ready" and res["loaded"] == 6 and res["failed"] == 0
     m = res["map"]
     assert len(m["points"]) == 6
     for p in m["points"]:
@@ -164,8 +136,8 @@ def test_failed_query_keeps_previous_sources(session):
         return session.commit_batch(batch)
 
     res = run(go())
-    assert not res["ok"] and res["loaded"] == 0 and res["failed"] == 2
-    assert res["kept_previous"] and "previous sounds stay" in res["message"]
+    assert res["level"] == "error" and res["loaded"] == 0 and res["failed"] == 2
+    assert "previous sounds stay" in res["message"]
     assert [p["key"] for p in session.map_state()["points"]] == before
     assert session.query == "footstep"
 
@@ -180,7 +152,7 @@ def test_new_query_replaces_freesound_sources_but_keeps_local(session):
     # local files join the map beside the query's sounds and keep its query and generated sounds
     run(session.generate(0.5, 0.5))
     res = load(session, 1, start=30, origin="local", query="my drops")
-    assert res["ok"] and "local file" in res["message"]
+    assert res["level"] == "ready" and "local file" in res["message"]
     assert len(session.map_state()["points"]) == 6 and session.query == "kick"
     assert len(session.generated) == 1
 
@@ -193,7 +165,7 @@ def test_partial_failures_are_reported(session):
         return session.commit_batch(batch)
 
     res = run(go())
-    assert res["ok"] and res["loaded"] == 1 and res["failed"] == 1
+    assert res["level"] == "warn" and res["loaded"] == 1 and res["failed"] == 1
     assert "1 failed" in res["message"] and "could not be decoded" in res["message"]
 
 
@@ -201,7 +173,7 @@ def test_newer_search_supersedes_older_batch(session):
     async def go():
         old = session.begin_batch("a")
         session.begin_batch("b")
-        with pytest.raises(app.AppError, match="replaced"):
+        with pytest.raises(AppError, match="replaced"):
             await session.add_source(old, {"id": 1}, burst(1), 16000)
 
     run(go())
@@ -210,10 +182,10 @@ def test_newer_search_supersedes_older_batch(session):
 def test_set_dims_changes_coordinates(session):
     load(session, 5)
     a = session.map_state()["points"]
-    b = session.set_dims(3, 7)["points"]
+    b = session.set_dims(3, 7)["map"]["points"]
     assert session.dims == (3, 7)
     assert [p["x"] for p in a] != [p["x"] for p in b]
-    with pytest.raises(app.AppError, match="between 1 and 12"):
+    with pytest.raises(AppError, match="between 1 and 12"):
         session.set_dims(0, 12)
 
 
@@ -221,7 +193,7 @@ def test_set_dims_changes_coordinates(session):
 
 
 def test_click_before_sources_is_refused(session):
-    with pytest.raises(app.AppError, match="Load some sounds first"):
+    with pytest.raises(AppError, match="Load some sounds first"):
         run(session.generate(0.5, 0.5))
 
 
@@ -232,11 +204,12 @@ def test_generate_makes_non_silent_wav_of_model_length(session):
     assert (sr, ch, width) == (16000, 1, 2)
     assert x.size == 16384
     assert np.sqrt(np.mean(x**2)) > 0.01
-    assert info["filename"] == app.wav_filename("footstep", (0, 1), info["x"], info["y"])
+    e = info["map_update"]["entry"]
+    assert e["filename"] == rules.wav_filename("footstep", (0, 1), e["x"], e["y"])
     # the click position maps back to the plotted dims of z
     (x0, x1), (y0, y1) = session.ranges()
-    assert info["x"] == pytest.approx(x0 + 0.3 * (x1 - x0))
-    assert info["y"] == pytest.approx(y0 + 0.7 * (y1 - y0))
+    assert e["x"] == pytest.approx(x0 + 0.3 * (x1 - x0))
+    assert e["y"] == pytest.approx(y0 + 0.7 * (y1 - y0))
     g = session.map_state()["generated"]
     assert len(g) == 1 and g[0]["nx"] == pytest.approx(0.3) and g[0]["ny"] == pytest.approx(0.7)
     assert info["map_update"]["point"] == g[0]
@@ -273,7 +246,7 @@ def load_freesound(session, kinds=("cc0", "by", "nc", "sampling"), query="footst
         for k, kind in enumerate(kinds):
             snd = freesound.Sound(id=1000 + k, name=f"{kind}-sound", username=f"user{k}", license=LICENCES[kind],
                                   duration=0.6, preview_url="http://x/p.mp3", url=f"https://freesound.org/s/{1000 + k}/")
-            await session.add_source(batch, {**snd.to_dict(), "origin": "freesound"}, burst(k), 16000)
+            await session.add_source(batch, snd.to_dict(), burst(k), 16000)
         return session.commit_batch(batch)
 
     return run(go())
@@ -306,13 +279,14 @@ def test_generated_sound_carries_credits_in_wav_and_text(session):
     nc_line = next(ln for ln in lines if "nc-sound" in ln)
     assert "CC BY-NC 3.0" in nc_line and nc_line.endswith("[non-commercial]")
     assert next(ln for ln in lines if "sampling-sound" in ln).endswith("[sampling licence]")
-    assert "non-commercial licences" in text and "Sampling+" in text
+    assert msg("licence_nc") in text and msg("licence_sampling") in text
     tags = audio.read_info(wav)
     assert tags["INAM"] == text.splitlines()[0]
     assert tags["IART"] == "user0, user1, user2, user3"
     assert "nc-sound" in tags["ICMT"] and "snd40" in tags["ICMT"] and "weight 0." in tags["ICMT"]
-    e = info["entry"]
+    e = info["map_update"]["entry"]
     assert e["noncommercial"] == ["nc-sound"] and e["sampling"] == ["sampling-sound"]
+    assert "non-commercial" in e["flags_text"] and [f["kind"] for f in e["flags"]] == ["nc", "sampling"]
     assert e["credits_filename"] == e["filename"][:-4] + "-credits.txt"
     assert e["hash"].startswith("#q=footstep&n=4&x=1&y=2&px=") and e["hash"].endswith("&local=1")
 
@@ -335,9 +309,9 @@ def test_history_lists_deletes_and_survives_queries_and_model_swaps(session, bun
     assert [h["number"] for h in m["history"]] == [1, 2, 3]
     assert all(h["on_map"] and h["labels"] == ["dim 1", "dim 2"] for h in m["history"])
     assert [g["number"] for g in m["generated"]] == [1, 2, 3]
-    m = session.delete_generated(2)
+    m = session.delete_generated(2)["map"]
     assert [h["number"] for h in m["history"]] == [1, 3] and len(m["generated"]) == 2
-    with pytest.raises(app.AppError, match="no longer in the history"):
+    with pytest.raises(AppError, match="no longer in the history"):
         session.delete_generated(2)
     # a new query keeps the history (same latent space: still on the map)
     load(session, 3, start=10, query="kick")
@@ -346,7 +320,7 @@ def test_history_lists_deletes_and_survives_queries_and_model_swaps(session, bun
     assert session.map_state()["history"][-1]["number"] == 4
     assert session.map_state()["history"][-1]["query"] == "kick"
     # another model: the sounds stay in the history, off the map
-    b5 = NativeBackend(bundles["d5"])
+    b5 = NativeBackend.open(bundles["d5"])
     run(session.set_model(b5.manifest, b5))
     m = session.map_state()
     assert [h["number"] for h in m["history"]] == [1, 3, 4] and not any(h["on_map"] for h in m["history"])
@@ -354,7 +328,7 @@ def test_history_lists_deletes_and_survives_queries_and_model_swaps(session, bun
 
 
 def test_history_is_capped(session, monkeypatch):
-    monkeypatch.setattr(app, "HISTORY_MAX", 3)
+    monkeypatch.setattr(session_mod, "HISTORY_MAX", 3)
     load(session, 3)
     for _ in range(5):
         run(session.generate(0.4, 0.4, n_iter=2))
@@ -379,10 +353,10 @@ def test_views_of_source_and_generated_sound(session):
     assert len(np.unique(rgba.reshape(-1, 4), axis=0)) > 50
     _, info = run(session.generate(0.5, 0.5))
     meta2, rgba2, env2 = session.view("generated", info["number"], 64)
-    assert rgba2.shape == (256, 128, 4) and env2.shape == (64, 2) and meta2["title"] == "#1"
-    with pytest.raises(app.AppError, match="no longer in the history"):
+    assert rgba2.shape == (256, 128, 4) and env2.shape == (64, 2) and meta2["title"] == "sound #1"
+    with pytest.raises(AppError, match="no longer in the history"):
         session.view("generated", 99, 64)
-    with pytest.raises(app.AppError, match="no longer on the map"):
+    with pytest.raises(AppError, match="no longer on the map"):
         session.view("source", "nope", 64)
 
 
@@ -391,32 +365,32 @@ def test_views_of_source_and_generated_sound(session):
     (11025, 4, [0, 5000, 10000]), (0.3, 4, [0.0, 0.1, 0.2, 0.3]), (0, 4, [0.0]), (float("nan"), 4, [0.0]),
 ])
 def test_axis_ticks(hi, target, expected):
-    assert app.axis_ticks(hi, target) == pytest.approx(expected)
+    assert views.axis_ticks(hi, target) == pytest.approx(expected)
 
 
 # --- shareable state ---------------------------------------------------------------------------
 
 
 def test_hash_round_trip():
-    h = app.make_hash("foot step & more", 33, (2, 0), (0.3125, -1.2))
+    h = share.make_hash("foot step & more", 33, (2, 0), (0.3125, -1.2))
     assert h == "#q=foot%20step%20%26%20more&n=33&x=3&y=1&px=0.3125&py=-1.2"
-    st = app.parse_hash(h, latent_dim=12)
+    st = share.parse_hash(h, latent_dim=12)
     assert st == {"present": True, "query": "foot step & more", "count": 33, "dims": [2, 0],
                   "point": [0.3125, -1.2], "local": False, "freesound": True, "errors": [], "message": ""}
-    assert app.parse_hash(app.make_hash("kick", 5, (0, 1), local=True))["local"] is True
-    assert app.parse_hash("#q=footstep&n=20&x=1&y=2&px=0.31&py=-1.2")["point"] == [0.31, -1.2]
+    assert share.parse_hash(share.make_hash("kick", 5, (0, 1), local=True))["local"] is True
+    assert share.parse_hash("#q=footstep&n=20&x=1&y=2&px=0.31&py=-1.2")["point"] == [0.31, -1.2]
 
 
 def test_hash_notes_local_files_and_missing_freesound_sounds(session):
     load(session, 3, origin="local", query="local files")
     _, info = run(session.generate(0.5, 0.5))
-    h = info["entry"]["hash"]
+    h = info["map_update"]["entry"]["hash"]
     assert h.endswith("&local=1&fs=0")
-    st = app.parse_hash(h)
+    st = share.parse_hash(h)
     assert st["local"] is True and st["freesound"] is False and st["message"] == ""
     load(session, 2, start=10)
     _, info = run(session.generate(0.5, 0.5))
-    st = app.parse_hash(info["entry"]["hash"])
+    st = share.parse_hash(info["map_update"]["entry"]["hash"])
     assert st["local"] is True and st["freesound"] is True
 
 
@@ -424,12 +398,12 @@ def test_map_state_holds_the_hash_of_the_map(session):
     assert session.map_state()["hash"] == "#q=footstep&n=20&x=1&y=2&fs=0"  # nothing loaded yet
     load_freesound(session, query="kick")
     assert session.map_state()["hash"] == "#q=kick&n=4&x=1&y=2"
-    assert session.set_dims(4, 2)["hash"] == "#q=kick&n=4&x=5&y=3"
+    assert session.set_dims(4, 2)["map"]["hash"] == "#q=kick&n=4&x=5&y=3"
 
 
 def test_empty_hash_gives_defaults():
     for text in ("", "#", None):
-        st = app.parse_hash(text)
+        st = share.parse_hash(text)
         assert st["present"] is False and st["query"] == "footstep" and st["count"] == 20
         assert st["dims"] is None and st["point"] is None and st["message"] == ""
 
@@ -449,20 +423,20 @@ def test_empty_hash_gives_defaults():
     ("#%%%garbage", "", ("query", "footstep")),
 ])
 def test_invalid_hash_fields_fall_back_with_message(text, field, default):
-    st = app.parse_hash(text, latent_dim=12)
+    st = share.parse_hash(text, latent_dim=12)
     assert st["message"].startswith("The link's settings are partly invalid") and field in st["message"]
     assert st[default[0]] == default[1]
 
 
 def test_invalid_fields_do_not_spoil_valid_ones():
-    st = app.parse_hash("#q=snare&n=0&x=2&y=3&px=x&py=1", latent_dim=4)
+    st = share.parse_hash("#q=snare&n=0&x=2&y=3&px=x&py=1", latent_dim=4)
     assert st["query"] == "snare" and st["count"] == 20 and st["dims"] == [1, 2] and st["point"] is None
 
 
 def test_point_in_hash_maps_back_to_the_click(session):
     load(session, 5)
     _, info = run(session.generate(0.3, 0.8))
-    st = app.parse_hash(info["entry"]["hash"], latent_dim=12)
+    st = share.parse_hash(info["map_update"]["entry"]["hash"], latent_dim=12)
     nx, ny = session.to_normalized(*st["point"])
     assert nx == pytest.approx(0.3, abs=1e-5) and ny == pytest.approx(0.8, abs=1e-5)
     assert st["query"] == "footstep" and st["count"] == 20 and st["dims"] == [0, 1]  # count: the default
@@ -473,7 +447,7 @@ def test_point_in_hash_maps_back_to_the_click(session):
 
 def test_swap_to_other_latent_size_reencodes_sources(session, bundles):
     load(session, 4)
-    b5 = NativeBackend(bundles["d5"])
+    b5 = NativeBackend.open(bundles["d5"])
     res = run(session.set_model(b5.manifest, b5))
     assert res["model"]["latent_dim"] == 5 and res["stale"] == []
     lat = session.latents()
@@ -485,7 +459,7 @@ def test_swap_to_other_latent_size_reencodes_sources(session, bundles):
 
 def test_swap_to_other_rate_marks_sources_stale_until_redecoded(session, bundles):
     load(session, 3)
-    b = NativeBackend(bundles["sr8k"])
+    b = NativeBackend.open(bundles["sr8k"])
     res = run(session.set_model(b.manifest, b))
     assert len(res["stale"]) == 3
     assert session.map_state()["points"] == []
@@ -495,31 +469,15 @@ def test_swap_to_other_rate_marks_sources_stale_until_redecoded(session, bundles
 
 
 def test_describe_error_wording():
-    assert app.describe_error(model.ManifestError("latent_dim", "is wrong")).startswith("Model rejected, previous model kept:")
-    assert app.describe_error(app.AppError("Type a keyword")) == "Type a keyword"
-    assert "RuntimeError" in app.describe_error(RuntimeError("boom"))
-
-
-# --- browser packaging -----------------------------------------------------------------------
-
-BROWSER_EXCLUDED = {"cli.py", "__main__.py"}  # CLI only: never imported by the worker
-
-
-def test_pyscript_config_ships_every_engine_module():
-    cfg = json.loads((ROOT / "py" / "pyscript.json").read_text())
-    listed = {Path(k).name for k in cfg["files"]}
-    on_disk = {p.name for p in (ROOT / "py" / "intellimixer").glob("*.py")} - BROWSER_EXCLUDED
-    assert on_disk <= listed, f"add {sorted(on_disk - listed)} to py/pyscript.json 'files'"
-    for src, dst in cfg["files"].items():
-        assert (ROOT / "py" / src).is_file(), src
-        assert dst == src
-    assert "packages" not in cfg, "a 'packages' key makes PyScript fetch micropip from the Pyodide index"
+    assert rules.describe_error(model.ManifestError("latent_dim", "is wrong")).startswith("Model rejected, previous model kept:")
+    assert rules.describe_error(AppError("Type a keyword")) == "Type a keyword"
+    assert "RuntimeError" in rules.describe_error(RuntimeError("boom"))
 
 
 def test_map_update_applied_to_the_previous_map_gives_the_new_map(session, monkeypatch):
     """generate sends only what changed on the map; the page merges it into the map it has
     (static/app.js mergeMapUpdate does what this does). Over a history that overflows."""
-    monkeypatch.setattr(app, "HISTORY_MAX", 5)
+    monkeypatch.setattr(session_mod, "HISTORY_MAX", 5)
     load(session, 4)
     page = session.map_state()
     for k in range(8):

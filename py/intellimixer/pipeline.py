@@ -1,0 +1,50 @@
+"""The two pipeline steps around the model, used by the CLI, the app session, training,
+the benchmarks and the tests alike.
+
+- :func:`model_input`: decoded audio -> the encoder's input spectrogram
+- :func:`render`: a decoded spectrogram -> audio (phase reconstruction)
+- :func:`latent_to_audio`: a latent -> audio through a synchronous decoder (the CLI, training's
+  evaluation, the benchmarks); the app session runs its asynchronous decoder, then :func:`render`
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import audio, phase, spectral
+
+
+def model_signal(x: np.ndarray, sr: int, manifest) -> np.ndarray:
+    """Decoded audio ``x`` (float ``[n]`` or ``[n, channels]`` at ``sr`` Hz) -> the model's
+    input signal: float32 ``[manifest.n_samples]`` at ``manifest.sample_rate`` (mono, from the
+    onset, trimmed/padded, peak-normalised; see :func:`audio.prepare`).
+
+    Raises:
+        audio.AudioError: empty, silent or corrupt audio.
+    """
+    return audio.prepare(np.asarray(x, dtype=np.float32), int(sr), manifest.sample_rate, manifest.n_samples)
+
+
+def signal_to_input(y: np.ndarray, manifest) -> np.ndarray:
+    """The model's signal (from :func:`model_signal`) -> the encoder's input: float32
+    ``[n_bins, n_frames]`` in the manifest's representation."""
+    return spectral.analyze(y, manifest.stft, manifest.representation)
+
+
+def model_input(x: np.ndarray, sr: int, manifest) -> np.ndarray:
+    """Decoded audio -> the encoder's input: :func:`signal_to_input` of :func:`model_signal`."""
+    return signal_to_input(model_signal(x, sr, manifest), manifest)
+
+
+def render(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0) -> np.ndarray:
+    """A spectrogram in the manifest's representation (``[n_bins, n_frames]``, any leading
+    axes of size 1) -> float32 audio ``[manifest.n_samples]`` at ``manifest.sample_rate``
+    (phase reconstruction with the manifest's settings; ``n_iter`` overrides its iterations)."""
+    return phase.synthesize(S, manifest, n_iter=n_iter, seed=seed)
+
+
+def latent_to_audio(model, z: np.ndarray, n_iter: int | None = None, seed: int = 0) -> np.ndarray:
+    """Latent ``z [D]`` -> float32 audio ``[n_samples]``: ``model.decode`` (any object with a
+    ``manifest`` and a synchronous ``decode([B, D]) -> [B, n_bins, n_frames]``, e.g.
+    :class:`intellimixer.model.NativeModel`), then :func:`render`."""
+    z = np.asarray(z, dtype=np.float32).reshape(1, -1)
+    return render(model.decode(z)[0], model.manifest, n_iter=n_iter, seed=seed)

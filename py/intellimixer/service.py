@@ -1,0 +1,144 @@
+"""The app's operations as the page calls them (see ``protocol.json``), with no browser in
+sight: the worker adapts JS values to these methods and their replies back.
+
+Everything the browser itself does is injected:
+
+- ``open_backend(manifest, files) -> awaitable backend``: runs a validated bundle
+  (onnxruntime-web in the worker; :func:`intellimixer.backends.open_native` natively);
+- ``fetch_bytes(url, what) -> awaitable bytes``: downloads a model file (pyfetch in the
+  worker), raising :class:`AppError` with a sentence naming ``what`` on failure.
+
+So every operation but ``boot`` and ``tune_backend`` (which only exist in a browser) runs
+under CPython in the tests, and its reply is checked against the protocol there.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Awaitable, Callable
+from urllib.parse import urljoin
+
+import numpy as np
+
+from . import freesound, model, rules, share
+from .session import Session
+from .strings import msg
+
+
+class Service:
+    """One page's operations over one :class:`Session`."""
+
+    def __init__(self, config: dict[str, Any], open_backend: Callable[..., Awaitable[Any]],
+                 fetch_bytes: Callable[[str, str], Awaitable[bytes]] | None = None, search_fetch=None):
+        self.config = dict(config)
+        self.session = Session()
+        self._open_backend = open_backend
+        self._fetch_bytes = fetch_bytes
+        self._search_fetch = search_fetch  # Freesound transport override (tests); None: the default
+
+    # --- model ------------------------------------------------------------------------
+
+    async def install(self, files: dict[str, bytes], source: str) -> dict[str, Any]:
+        """Validate a bundle (file name -> bytes) and swap it in; the old model stays on failure."""
+        name = rules.pick_manifest(list(files))
+        manifest = model.load_manifest(bytes(files[name]))
+        model.check_bundle_files(manifest, [n for n in files if n != name])
+        t0 = time.perf_counter()
+        backend = await self._open_backend(manifest, files)
+        session = self.session
+        old = session.backend
+        result = await session.set_model(manifest, backend)
+        if old is not None and hasattr(old, "release"):
+            await old.release()
+        message = msg("model_loaded", name=manifest.name, dims=manifest.latent_dim)
+        if result["dropped"]:
+            message += msg("model_dropped", list="; ".join(result["dropped"]))
+        return {**result, "load_s": round(time.perf_counter() - t0, 3), "source": source,
+                "map": session.map_state(), "message": message}
+
+    async def load_model_url(self, manifest_url: str) -> dict[str, Any]:
+        raw = await self._fetch_bytes(manifest_url, "the model manifest")
+        manifest = model.load_manifest(bytes(raw))
+        names = list(manifest.files)
+        data = await asyncio.gather(*(self._fetch_bytes(urljoin(manifest_url, f), f"model file {f}") for f in names))
+        return await self.install({"manifest.json": raw, **dict(zip(names, data))}, manifest_url)
+
+    async def load_model_files(self, files: dict[str, bytes]) -> dict[str, Any]:
+        return await self.install(files, "upload: " + ", ".join(sorted(files)))
+
+    # --- sources ----------------------------------------------------------------------
+
+    async def search(self, query: Any, count: Any, token: Any) -> dict[str, Any]:
+        """Freesound text search; starts a batch. Returns the sounds to fetch."""
+        query, count = rules.check_query(query), rules.check_count(count)
+        self.session.require_model()
+        cfg = self.config
+        token = rules.choose_token(token, cfg.get("freesound_token"))
+        sounds = await freesound.search(query, count, token, cfg.get("freesound_api") or freesound.API_BASE,
+                                        max_duration=float(cfg.get("max_duration", 5.0)), fetch=self._search_fetch)
+        batch = self.session.begin_batch(query, count=count)
+        return {"batch": batch, "query": query, "sounds": [s.to_dict() for s in sounds][:count]}
+
+    async def begin_local(self) -> dict[str, Any]:
+        return {"batch": self.session.begin_batch(msg("local_label"), origin="local")}
+
+    async def add_source(self, batch: Any, meta: str | dict, pcm: np.ndarray, sr: Any) -> dict[str, Any]:
+        meta = json.loads(meta) if isinstance(meta, str) else dict(meta)
+        return {"source": await self.session.add_source(int(batch), meta, pcm, int(sr))}
+
+    async def fail_source(self, batch: Any, name: Any, reason: Any) -> dict[str, Any]:
+        self.session.fail_source(int(batch), str(name), str(reason))
+        return {}
+
+    async def commit_batch(self, batch: Any) -> dict[str, Any]:
+        return self.session.commit_batch(int(batch))
+
+    async def replace_audio(self, key: Any, pcm: np.ndarray, sr: Any) -> dict[str, Any]:
+        source = await self.session.replace_audio(str(key), pcm, int(sr))
+        return {"source": source, "map": self.session.map_state()}
+
+    # --- map --------------------------------------------------------------------------
+
+    async def set_dims(self, x: Any, y: Any) -> dict[str, Any]:
+        return self.session.set_dims(int(x), int(y))
+
+    async def map_state(self) -> dict[str, Any]:
+        return {"map": self.session.map_state()}
+
+    async def describe_point(self, nx: Any, ny: Any) -> dict[str, Any]:
+        return {"text": self.session.describe_point(float(nx), float(ny))}
+
+    async def point_to_map(self, x: Any, y: Any) -> dict[str, Any]:
+        nx, ny = self.session.to_normalized(float(x), float(y))
+        return {"nx": nx, "ny": ny}
+
+    async def parse_hash(self, text: Any, has_token: Any) -> dict[str, Any]:
+        m = self.session.manifest
+        h = share.parse_hash(str(text or ""), m.latent_dim if m else None)
+        has = bool(has_token) or bool(str(self.config.get("freesound_token") or "").strip())
+        return {"hash": share.link_plan(h, has)}
+
+    # --- sounds -----------------------------------------------------------------------
+
+    async def view(self, kind: Any, ident: Any, width: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The reply fields and the buffers (``rgba``, ``env``) of a view."""
+        meta, rgba, env = self.session.view(str(kind), ident, int(width))
+        return meta, {"rgba": rgba.reshape(-1), "env": env.reshape(-1)}
+
+    async def delete_generated(self, number: Any) -> dict[str, Any]:
+        return self.session.delete_generated(int(number))
+
+    async def generate(self, nx: Any, ny: Any, ticket: Any = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The ``generated`` event's fields and buffers for a click (the worker runs the
+        halves itself; this is the same thing in one coroutine, for CPython)."""
+        t0 = time.perf_counter()
+        wav, info = await self.session.generate(float(nx), float(ny))
+        return self.generated_event(info, wav, t0, ticket)
+
+    def generated_event(self, info: dict[str, Any], wav: bytes, t0: float, ticket: Any
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``generated`` event of a finished generation: ``(fields, buffers)``."""
+        g = self.session.entry(info["number"])
+        info = {**info, "ticket": ticket, "ok": True, "seconds": round(time.perf_counter() - t0, 4)}
+        return info, {"wav": wav, "pcm": g.wave}

@@ -1,0 +1,476 @@
+"""The state of one app session: model, sources, plotted dims and generated sounds.
+
+The browser worker (through :mod:`.service`) and the CPython tests own one
+:class:`Session`; it is fed decoded audio and a model backend (onnxruntime-web in the
+browser, onnxruntime natively: :class:`intellimixer.backends.NativeBackend`). Nothing here
+touches the DOM or JavaScript.
+
+Conventions: latent dims are 0-based here and 1-based in labels; map positions are
+normalised ``(nx, ny)`` in [0, 1] with ``ny = 0`` at the bottom.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import audio, credits, latent, pipeline, views
+from .model import Manifest, ManifestError
+from .rules import AppError, check_count, check_query, describe_error, wav_filename
+from .share import make_hash
+from .sources import Batch, Source
+from .strings import DEFAULT_QUERY, DEFAULT_SOUNDS, HISTORY_MAX, msg
+
+
+class Backend(Protocol):
+    """Runs a model's encoder and decoder (onnxruntime-web in the browser)."""
+
+    async def encode(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[B, n_bins, n_frames]`` -> ``(mu, logvar)`` each ``[B, D]``."""
+
+    async def decode(self, z: np.ndarray) -> np.ndarray:
+        """``[B, D]`` -> ``[B, n_bins, n_frames]``."""
+
+
+@dataclass
+class PendingSound:
+    """A click between the latent rule and the decoder (:meth:`Session.begin_generate`)."""
+
+    manifest: Manifest
+    dims: tuple[int, int]
+    x: float
+    y: float
+    z: np.ndarray  # float32 [D], the decoder input
+    weights: np.ndarray  # [K] of the sources below
+    sources: list[Source]
+    n_iter: int | None
+    t0: float  # perf_counter at the start and after the latent rule
+    t1: float
+
+
+@dataclass
+class Generated:
+    """A sound made by a click on the map (one entry of the history)."""
+
+    number: int
+    dims: tuple[int, int]
+    x: float
+    y: float
+    z: np.ndarray
+    weights: list[tuple[str, float]]  # the heaviest sources (name, share), for the page
+    filename: str
+    model_id: int = 0  # latents of another model cannot be placed on the current map
+    labels: tuple[str, str] = ("", "")
+    query: str = ""
+    wave: np.ndarray | None = None  # float32 [n_samples], for the spectrogram view
+    sample_rate: int = 0
+    credits: credits.Credits = field(default_factory=lambda: credits.Credits("", {}))
+    hash: str = ""  # shareable URL hash reproducing this sound
+
+    @property
+    def credits_filename(self) -> str:
+        return self.filename.rsplit(".", 1)[0] + "-credits.txt"
+
+    def public(self, on_map: bool) -> dict[str, Any]:
+        """The protocol's ``HistoryEntry``."""
+        c = self.credits
+        mix = ", ".join(f"{name} {100 * w:.0f}%" for name, w in self.weights)
+        coords = dict(x_label=self.labels[0], x=f"{self.x:.2f}", y_label=self.labels[1], y=f"{self.y:.2f}")
+        return {
+            "number": self.number, "dims": list(self.dims), "labels": list(self.labels),
+            "x": self.x, "y": self.y, "query": self.query,
+            "filename": self.filename, "credits_filename": self.credits_filename,
+            "noncommercial": list(c.noncommercial), "sampling": list(c.sampling),
+            "flags": credits.badges(c.noncommercial, c.sampling),
+            "flags_text": credits.flags_text(c.noncommercial, c.sampling),
+            "text": (f"#{self.number} {coords['x_label']} = {coords['x']}, {coords['y_label']} = {coords['y']}"
+                     f" · {self.query}" + ("" if on_map else msg("earlier_model"))),
+            "info": msg("generated_info", number=self.number, mix=mix, **coords),
+            "hash": self.hash, "on_map": on_map,
+        }
+
+
+class Session:
+    """Everything one page holds: model, sources, dims, generated sounds."""
+
+    def __init__(self) -> None:
+        self.manifest: Manifest | None = None
+        self.backend: Backend | None = None
+        self.sources: list[Source] = []
+        self.dims: tuple[int, int] = (0, 1)
+        self.query: str = DEFAULT_QUERY
+        self.count: int = DEFAULT_SOUNDS
+        self.history: list[Generated] = []  # every generated sound, oldest first
+        self._model_id = 0
+        self._batch: Batch | None = None
+        self._batches = 0
+        self._generated_count = 0
+        self._keys = 0
+        self._latents_cache: tuple[tuple, np.ndarray | None, dict] | None = None
+
+    # --- model ------------------------------------------------------------------------
+
+    def model_info(self) -> dict[str, Any] | None:
+        """The protocol's ``ModelInfo`` (None without a model)."""
+        m = self.manifest
+        if m is None:
+            return None
+        dims = []
+        for d in m.dims:
+            label = d.label or f"dim {d.index + 1}"
+            dims.append({"index": d.index, "label": label,
+                         "option": f"{label} (KL {d.kl:.1f})" if d.kl is not None else label})
+        return {
+            "name": m.name, "description": m.description, "latent_dim": m.latent_dim,
+            "sample_rate": m.sample_rate, "n_samples": m.n_samples, "duration": m.duration,
+            "dims": dims, "default_dims": self.default_dims(m), "license": m.license,
+            "label": f"{m.name} ({m.latent_dim} dims, {m.sample_rate} Hz, {m.duration:.2f} s)",
+        }
+
+    @staticmethod
+    def default_dims(m: Manifest) -> list[int]:
+        """Default X/Y: the manifest's first two entries of ``dims`` (the most active)."""
+        return [m.dims[0].index, m.dims[1].index]
+
+    async def set_model(self, manifest: Manifest, backend: Backend) -> dict[str, Any]:
+        """Swap in a validated model; re-encode the sources it can take as they are.
+
+        Returns ``{"model": info, "stale": [keys needing audio at the new rate],
+        "dropped": [messages]}``.  Sources at another sample rate are left out of the map
+        until :meth:`replace_audio` gives their audio at the new rate.
+        """
+        old_sources = self.sources
+        self.manifest, self.backend = manifest, backend
+        self.dims = tuple(self.default_dims(manifest))  # type: ignore[assignment]
+        self._model_id += 1  # earlier sounds stay in the history but leave the map
+        self._batch = None
+        stale, dropped, kept = [], [], []
+        for s in old_sources:
+            s.mu = None
+            if s.sr != manifest.sample_rate:
+                stale.append(s.key)
+                kept.append(s)
+                continue
+            try:
+                s.mu = await self._encode_pcm(s.pcm, s.sr)
+                kept.append(s)
+            except audio.AudioError as e:
+                dropped.append(f"{s.public()['name']}: {describe_error(e)}")
+        self.sources = kept
+        return {"model": self.model_info(), "stale": stale, "dropped": dropped}
+
+    async def replace_audio(self, key: str, pcm: np.ndarray, sr: int) -> dict[str, Any]:
+        """New decoded audio for a source (e.g. at a new model's rate); re-encodes it."""
+        src = self._find(key)
+        try:
+            src.mu = await self._encode_pcm(pcm, sr)
+        except audio.AudioError:
+            self.sources.remove(src)
+            raise
+        src.pcm, src.sr = np.asarray(pcm, dtype=np.float32), int(sr)
+        return self.point(src)
+
+    def require_model(self) -> Manifest:
+        if self.manifest is None or self.backend is None:
+            raise AppError(msg("no_model_yet"))
+        return self.manifest
+
+    async def _encode_pcm(self, pcm: np.ndarray, sr: int) -> np.ndarray:
+        m = self.require_model()
+        mu, _ = await self.backend.encode(pipeline.model_input(pcm, sr, m)[None])
+        mu = np.asarray(mu, dtype=np.float32).reshape(-1)
+        if mu.shape != (m.latent_dim,):
+            raise ManifestError("latent_dim", f"is {m.latent_dim} but the encoder returned {mu.size} values")
+        if not np.all(np.isfinite(mu)):
+            raise audio.CorruptAudioError("the encoder returned non-finite values for this sound")
+        return mu
+
+    # --- sources ----------------------------------------------------------------------
+
+    @property
+    def generated(self) -> list[Generated]:
+        """The history entries made with the current model (drawn on the map)."""
+        return [g for g in self.history if g.model_id == self._model_id]
+
+    def begin_batch(self, query: str, origin: str = "freesound", count: int | None = None) -> int:
+        """Start loading the sounds of a query (or, with ``origin="local"``, of local files);
+        returns the batch id."""
+        self.require_model()
+        self._batches += 1
+        label = check_query(query) if origin == "freesound" else (" ".join(str(query).split()) or msg("local_label"))
+        self._batch = Batch(self._batches, label, origin, check_count(count) if count is not None else self.count)
+        return self._batch.id
+
+    def _current(self, batch_id: int) -> Batch:
+        if self._batch is None or self._batch.id != batch_id:
+            raise AppError(msg("batch_replaced"))
+        return self._batch
+
+    async def add_source(self, batch_id: int, meta: dict[str, Any], pcm: np.ndarray, sr: int) -> dict[str, Any]:
+        """Encode one decoded sound into the batch (its origin is the batch's). Raises
+        AudioError for unusable audio."""
+        self._current(batch_id)
+        mu = await self._encode_pcm(pcm, sr)
+        batch = self._current(batch_id)  # a newer search may have started meanwhile
+        self._keys += 1
+        key = f"{batch.origin[0]}{meta.get('id', self._keys)}-{self._keys}"
+        src = Source(key, dict(meta), np.asarray(pcm, dtype=np.float32), int(sr), batch.origin, mu)
+        batch.sources.append(src)
+        return self.point(src)
+
+    def fail_source(self, batch_id: int, name: str, reason: str) -> None:
+        """Record a sound of the batch that could not be loaded (download/decode)."""
+        self._current(batch_id).failures.append(f"{name}: {reason}")
+
+    def commit_batch(self, batch_id: int) -> dict[str, Any]:
+        """Finish a batch: its sources replace the previous query's if any loaded.
+
+        Returns ``{"loaded", "failed", "level", "message", "map"}``.
+        """
+        batch = self._current(batch_id)
+        self._batch = None
+        level, message = batch.outcome(bool(self.sources))
+        if batch.sources and batch.origin == "local":
+            self.sources = self.sources + batch.sources
+        elif batch.sources:
+            self.sources = [s for s in self.sources if s.origin != "freesound"] + batch.sources
+            self.query, self.count = batch.query, batch.count
+        return {"loaded": len(batch.sources), "failed": len(batch.failures), "level": level,
+                "message": message, "map": self.map_state()}
+
+    def _find(self, key: str) -> Source:
+        for s in self.sources:
+            if s.key == key:
+                return s
+        raise AppError(msg("gone_source"))
+
+    # --- map --------------------------------------------------------------------------
+
+    def set_dims(self, i: int, j: int) -> dict[str, Any]:
+        """Plot dims ``i`` and ``j`` (0-based); returns ``{"map", "warning"}``."""
+        m = self.require_model()
+        i, j = int(i), int(j)
+        if not (0 <= i < m.latent_dim and 0 <= j < m.latent_dim):
+            raise AppError(msg("bad_dims", max=m.latent_dim))
+        self.dims = (i, j)
+        return {"map": self.map_state(), "warning": msg("same_dims") if i == j else ""}
+
+    def _encoded(self) -> list[Source]:
+        return [s for s in self.sources if s.mu is not None]
+
+    def latents(self) -> np.ndarray | None:
+        """Source latents ``[K, D]`` (read-only; rebuilt only when a source's latent changes)."""
+        mus = tuple(s.mu for s in self._encoded())
+        cached = self._latents_cache
+        if cached is None or len(cached[0]) != len(mus) or any(a is not b for a, b in zip(cached[0], mus)):
+            lat = np.stack(mus) if mus else None
+            if lat is not None:
+                lat.setflags(write=False)
+            cached = self._latents_cache = (mus, lat, {})
+        return cached[1]
+
+    def _memo(self) -> dict:
+        self.latents()
+        return self._latents_cache[2]
+
+    def _latents64(self) -> np.ndarray:
+        """:meth:`latents` as float64 (what the latent rule computes in), cached with it."""
+        memo = self._memo()
+        if "f64" not in memo:
+            memo["f64"] = self.latents().astype(np.float64)
+        return memo["f64"]
+
+    def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """``((x0, x1), (y0, y1))``: the latent span of the plotted dims."""
+        memo, key = self._memo(), tuple(self.dims)
+        if key not in memo:
+            memo[key] = latent.axis_ranges(self.latents(), self.dims)
+        return memo[key]
+
+    def labels(self) -> tuple[str, str]:
+        names = {d.index: d.label for d in self.manifest.dims} if self.manifest else {}
+        i, j = self.dims
+        return names.get(i) or f"dim {i + 1}", names.get(j) or f"dim {j + 1}"
+
+    def point(self, src: Source) -> dict[str, Any]:
+        """The protocol's ``Point`` of a source (its position on the current map)."""
+        out = src.public()
+        if src.mu is not None:
+            x, y = float(src.mu[self.dims[0]]), float(src.mu[self.dims[1]])
+            nx, ny = self.to_normalized(x, y)
+            out.update(x=x, y=y, nx=nx, ny=ny)
+        else:
+            out.update(x=None, y=None, nx=None, ny=None)
+        return out
+
+    def _generated_point(self, g: Generated) -> dict[str, Any]:
+        i, j = self.dims
+        x, y = float(g.z[i]), float(g.z[j])
+        nx, ny = self.to_normalized(x, y)
+        return {"number": g.number, "x": x, "y": y, "nx": nx, "ny": ny, "filename": g.filename}
+
+    def map_state(self) -> dict[str, Any]:
+        """The protocol's ``MapState``: what the page draws."""
+        (x0, x1), (y0, y1) = self.ranges()
+        has_local = any(s.origin == "local" for s in self.sources)
+        return {
+            "dims": list(self.dims), "labels": list(self.labels()),
+            "x_range": [x0, x1], "y_range": [y0, y1],
+            "x_ticks": views.map_ticks(x0, x1), "y_ticks": views.map_ticks(y0, y1),
+            "points": [self.point(s) for s in self._encoded()],
+            "generated": [self._generated_point(g) for g in self.generated],
+            "history": [g.public(g.model_id == self._model_id) for g in self.history],
+            "query": self.query, "count": self.count, "local": has_local,
+            "hash": make_hash(self.query, self.count, self.dims, None, local=has_local,
+                              freesound=any(s.origin != "local" for s in self.sources)),
+        }
+
+    def map_update(self, g: Generated) -> dict[str, Any]:
+        """The protocol's ``MapUpdate``: what generating ``g`` changed on the map (its point,
+        its history entry, and the history numbers still kept; older ones drop out at
+        ``HISTORY_MAX``)."""
+        return {"dims": list(self.dims), "point": self._generated_point(g),
+                "entry": g.public(g.model_id == self._model_id),
+                "history": [h.number for h in self.history]}
+
+    def to_latent(self, nx: float, ny: float) -> tuple[float, float]:
+        """Normalised map position -> latent coordinates of the plotted dims."""
+        (x0, x1), (y0, y1) = self.ranges()
+        return x0 + float(nx) * (x1 - x0), y0 + float(ny) * (y1 - y0)
+
+    def to_normalized(self, x: float, y: float) -> tuple[float, float]:
+        """Latent coordinates of the plotted dims -> normalised map position (inverse of
+        :meth:`to_latent`; may fall outside [0, 1] for points beyond the sources)."""
+        (x0, x1), (y0, y1) = self.ranges()
+        return (float(x) - x0) / (x1 - x0), (float(y) - y0) / (y1 - y0)
+
+    def describe_point(self, nx: float, ny: float) -> str:
+        """What the keyboard cursor at ``(nx, ny)`` is over: its coordinates and the nearest
+        source (a sentence for screen readers)."""
+        x, y = self.to_latent(nx, ny)
+        xl, yl = self.labels()
+        text = msg("cursor_at", x_label=xl, x=f"{x:.2f}", y_label=yl, y=f"{y:.2f}")
+        best, best_d = None, math.inf
+        i, j = self.dims
+        for s in self._encoded():
+            px, py = self.to_normalized(float(s.mu[i]), float(s.mu[j]))
+            d = math.hypot(px - float(nx), py - float(ny))
+            if d < best_d:
+                best, best_d = s, d
+        if best is not None:
+            p = best.public()
+            text += (msg("nearest_licence", name=p["name"], licence=p["license_name"]) if p["license_name"]
+                     else msg("nearest", name=p["name"]))
+        return text
+
+    # --- generation -------------------------------------------------------------------
+
+    def check_can_generate(self) -> tuple[Manifest, list[Source]]:
+        """The model and the encoded sources a click would use; AppError if either is missing."""
+        m = self.require_model()
+        enc = self._encoded()
+        if not enc:
+            raise AppError(msg("no_sounds"))
+        return m, enc
+
+    async def generate(self, nx: float, ny: float, n_iter: int | None = None) -> tuple[bytes, dict[str, Any]]:
+        """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show:
+        :meth:`begin_generate`, the decoder, then :meth:`finish_generate` (the browser
+        worker calls the halves itself, so that no asyncio round trip sits on the click path)."""
+        pending = self.begin_generate(nx, ny, n_iter)
+        S = await self.backend.decode(pending.z[None])
+        return self.finish_generate(pending, S)
+
+    def begin_generate(self, nx: float, ny: float, n_iter: int | None = None) -> PendingSound:
+        """First half of :meth:`generate`: checks and the latent rule; the decoder input is
+        ``result.z [D]``."""
+        t0 = time.perf_counter()
+        m, enc = self.check_can_generate()
+        if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
+            raise AppError(msg("click_inside"))
+        x, y = self.to_latent(nx, ny)
+        z, w = latent.idw_point(self._latents64(), self.dims, x, y)
+        return PendingSound(m, self.dims, x, y, z.astype(np.float32), w, enc, n_iter, t0, time.perf_counter())
+
+    def finish_generate(self, pending: PendingSound, S: np.ndarray) -> tuple[bytes, dict[str, Any]]:
+        """Second half of :meth:`generate`: the decoder output ``S`` -> audio (phase
+        reconstruction), then the history entry and its WAV; returns the WAV bytes and the
+        fields of the protocol's ``generated`` event."""
+        t2 = time.perf_counter()
+        wave = pipeline.render(S, pending.manifest, n_iter=pending.n_iter)
+        t3 = time.perf_counter()
+        g = self._record(pending, wave)
+        wav = audio.write_wav(wave, pending.manifest.sample_rate, info=g.credits.tags)
+        info = {
+            "number": g.number, "sample_rate": g.sample_rate, "duration": pending.manifest.duration,
+            "peak": float(np.max(np.abs(wave))) if wave.size else 0.0,
+            "weights": [{"name": n, "weight": w} for n, w in g.weights],
+            "credits_text": g.credits.text,
+            # what changed on the map (the page keeps the rest): the whole map state would
+            # grow with the history (~45 KB of JSON after 50 sounds, 120 KB at 200)
+            "map_update": self.map_update(g),
+            # where this click's time went (ms), shown by the benchmarks beside native figures
+            "timings_ms": {"latent": 1000 * (pending.t1 - pending.t0), "decode": 1000 * (t2 - pending.t1),
+                           "phase": 1000 * (t3 - t2), "credits_wav_map": 1000 * (time.perf_counter() - t3)},
+        }
+        return wav, info
+
+    def _record(self, pending: PendingSound, wave: np.ndarray) -> Generated:
+        """The history entry of a generated sound: its credits (sources with at least
+        ``credits.MIN_WEIGHT`` of the mix), name and share link."""
+        dims, x, y, w, enc = pending.dims, pending.x, pending.y, pending.weights, pending.sources
+        order = np.argsort(-w)
+        used = [(enc[k], float(w[k])) for k in order if w[k] > credits.MIN_WEIGHT]
+        title = f"{self.query}, dim {dims[0] + 1} = {x:.3f}, dim {dims[1] + 1} = {y:.3f}"
+        self._generated_count += 1
+        g = Generated(
+            self._generated_count, dims, x, y, pending.z,
+            [(s.public()["name"], wt) for s, wt in used[:5]], wav_filename(self.query, dims, x, y),
+            model_id=self._model_id, labels=self.labels(), query=self.query,
+            wave=np.asarray(wave, dtype=np.float32), sample_rate=pending.manifest.sample_rate,
+            credits=credits.credit_mix(used, title),
+            hash=make_hash(self.query, self.count, dims, (x, y), local=any(s.origin == "local" for s in enc),
+                           freesound=any(s.origin != "local" for s in enc)))
+        self.history.append(g)
+        del self.history[:-HISTORY_MAX]
+        return g
+
+    # --- history and views ------------------------------------------------------------
+
+    def entry(self, number: int) -> Generated:
+        for g in self.history:
+            if g.number == int(number):
+                return g
+        raise AppError(msg("gone_sound", number=number))
+
+    def delete_generated(self, number: int) -> dict[str, Any]:
+        """Remove one sound from the history (and the map); returns ``{"map", "message"}``."""
+        self.history.remove(self.entry(number))
+        return {"map": self.map_state(), "message": msg("deleted_status", number=int(number))}
+
+    def view(self, kind: str, ident: Any, width: int) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        """Spectrogram and waveform of a source (``kind="source"``, ``ident`` its key) or a
+        generated sound (``kind="generated"``, ``ident`` its number).
+
+        Returns ``(meta, rgba, env)`` as :func:`views.spectrogram_view`, with ``title`` and
+        ``label`` (the view's accessible name) in ``meta``.
+        """
+        m = self.require_model()
+        width = max(16, min(4000, int(width)))
+        if kind == "source":
+            src = self._find(str(ident))
+            x, title, sr = pipeline.model_signal(src.pcm, src.sr, m), src.public()["name"], m.sample_rate
+        elif kind == "generated":
+            g = self.entry(int(ident))
+            if g.wave is None:
+                raise AppError(f"Sound #{g.number} has no audio kept.")
+            x, title, sr = g.wave, f"sound #{g.number}", g.sample_rate
+        else:
+            raise AppError(f"Unknown view {kind!r}.")
+        rgba, env, meta = views.spectrogram_view(x, m, width, sr)
+        meta["title"] = title
+        meta["label"] = views.view_label(meta, title)
+        return meta, rgba, env

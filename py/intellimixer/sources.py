@@ -1,0 +1,91 @@
+"""Sources on the map and the batches that load them.
+
+A batch holds the sounds of one query (or one drop of local files) while they load; they
+replace the previous query's sounds only once at least one of them made it, so a failed
+query loses nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import credits, freesound
+from .strings import DEFAULT_SOUNDS, msg
+
+
+@dataclass
+class Source:
+    """A sound on the map: where it came from, its audio and its latent."""
+
+    key: str
+    meta: dict[str, Any]
+    pcm: np.ndarray  # mono float32 at ``sr`` as decoded (untrimmed), kept for model swaps
+    sr: int
+    origin: str = "freesound"  # or "local"
+    mu: np.ndarray | None = None  # float32 [D] latent (None until encoded by the current model)
+
+    def licence_flags(self) -> tuple[bool, bool]:
+        """``(noncommercial, sampling)`` of this source's licence (local files: neither)."""
+        if self.origin == "local":
+            return False, False
+        m = self.meta
+        if "noncommercial" in m or "sampling" in m:
+            return bool(m.get("noncommercial")), bool(m.get("sampling"))
+        lic = freesound.licence_info(str(m.get("license") or m.get("license_name") or ""))
+        return lic["noncommercial"], lic["sampling"]
+
+    def credit_meta(self) -> dict[str, Any]:
+        """The meta dict :func:`freesound.attribution` takes."""
+        if self.origin == "local":
+            return {"name": str(self.meta.get("name", self.key)), "origin": "local"}
+        return dict(self.meta)
+
+    def public(self) -> dict[str, Any]:
+        """What the page shows of this source (fields of the protocol's ``Point`` but the
+        map position)."""
+        m = self.meta
+        nc, sampling = self.licence_flags()
+        local = self.origin == "local"
+        name = str(m.get("name", self.key))
+        return {
+            "key": self.key,
+            "origin": self.origin,
+            "name": name,
+            "username": str(m.get("username", "")),
+            "license_name": msg("local_licence") if local else str(m.get("license_name", "")),
+            "url": str(m.get("url", "")),
+            "credit": msg("local_credit", name=name) if local else str(m.get("credit", "")),
+            "noncommercial": nc,
+            "sampling": sampling,
+            "warning": credits.licence_warning(nc, sampling),
+        }
+
+
+@dataclass
+class Batch:
+    """Sources of one query being loaded (see the module's docstring)."""
+
+    id: int
+    query: str
+    origin: str = "freesound"  # "local": files added beside the current sounds
+    count: int = DEFAULT_SOUNDS
+    sources: list[Source] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def outcome(self, had_sources: bool) -> tuple[str, str]:
+        """``(level, message)`` for the status panel once the batch is done: ``level`` is
+        ``"ready"``, ``"warn"`` (some failed) or ``"error"`` (none loaded)."""
+        n_ok, n_bad = len(self.sources), len(self.failures)
+        detail = ""
+        if self.failures:
+            shown = "; ".join(self.failures[:3]) + (" ..." if n_bad > 3 else "")
+            detail = msg("batch_detail", failed=n_bad, shown=shown)
+        if n_ok == 0:
+            key = "batch_none_local" if self.origin == "local" else "batch_none"
+            text = msg(key, failed=n_bad, query=self.query, detail=detail)
+            return "error", text + (msg("batch_kept") if had_sources else "")
+        key = "batch_local" if self.origin == "local" else "batch_search"
+        text = msg(key, loaded=n_ok, s="s" if n_ok != 1 else "", query=self.query, detail=detail)
+        return ("warn" if n_bad else "ready"), text
