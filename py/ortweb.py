@@ -3,7 +3,8 @@ explicit execution provider (``wasm`` first; WebGPU or WebGL where the browser h
 :mod:`intellimixer.backends` says to move there).
 
 Browser-only (it imports ``js``); the rules it follows are in the engine, where CPython
-tests reach them. Every URL is absolute (the worker runs from a ``blob:`` URL).
+tests reach them. Every URL is absolute (the worker runs from a ``blob:`` URL). The engine's
+numpy modules are imported where used: numpy is loaded only once the worker has booted.
 """
 import asyncio
 import json
@@ -13,7 +14,7 @@ import js
 from pyodide.code import run_js
 from pyodide.ffi import create_proxy, to_js
 
-from intellimixer import backends, model
+from intellimixer import backends
 from intellimixer.strings import msg
 
 _MODULES = {}  # execution provider -> the onnxruntime-web module imported for it
@@ -104,6 +105,7 @@ class OrtBackend:
     @staticmethod
     async def create(manifest, files, ort, kind="wasm"):
         """Sessions for ``files`` (name -> bytes); checks names, shapes and latent size."""
+        from intellimixer import model
         external = [{"path": name, "data": to_js(files[name])} for name in manifest.external_data]
         options = {"executionProviders": [kind], "graphOptimizationLevel": "all"}
         if kind != "webgl":
@@ -140,6 +142,8 @@ class OrtBackend:
         """Run both parts once on zeros: shapes must match the manifest (also warms up)."""
         import numpy as np
 
+        from intellimixer import model
+
         m = self.manifest
         S = await self.decode(np.zeros((1, m.latent_dim), np.float32))
         if S.size != m.stft.n_bins * m.stft.n_frames:
@@ -173,6 +177,8 @@ class OrtBackend:
 
     @staticmethod
     def _failed(name, x, exc):
+        from intellimixer import model
+
         return model.ManifestError("model", f"inference failed: input {name!r} of shape {list(x.shape)} was rejected ({exc})")
 
     async def _run(self, sess, name, x, outputs):

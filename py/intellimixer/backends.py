@@ -7,9 +7,12 @@ wraps :class:`intellimixer.model.NativeModel` (onnxruntime) with the same interf
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .strings import BACKENDS, msg
+
+if TYPE_CHECKING:  # numpy is not loaded yet when the worker imports this module
+    import numpy as np
 
 REQUESTS = ("auto", "wasm", "webgpu", "webgl")  # config ``onnx_backend`` / the page's ``?backend=``
 GPU_MARGIN = 0.9  # "auto" keeps a GPU backend only when its decoder takes < 90 % of WebAssembly's

@@ -34,7 +34,7 @@ def served(vendor_built, tmp_path_factory):
     ("static/vendor/ort/ort-wasm-simd-threaded.wasm", "application/wasm"),
     ("static/vendor/pyodide/pyodide.mjs", "text/javascript"),
     ("static/vendor/ort/ort.wasm.min.mjs", "text/javascript"),
-    ("static/app.js", "text/javascript"),
+    ("static/main.js", "text/javascript"),
     ("index.html", "text/html"),
     ("", "text/html"),
     ("py/worker.py", "text/x-python"),

@@ -1,0 +1,130 @@
+// Generated sounds: their WAV and credits blobs, the "Generated sound" panel and the history
+// list (newest first). Everything shown comes from the worker's HistoryEntry (text, flags,
+// file names, share link); this module only keeps the audio and builds the elements.
+// Events: "replay" {number}, "delete" {number} (from the list's buttons).
+import { msg } from "./strings.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class History extends EventTarget {
+  constructor() {
+    super();
+    this.entries = new Map(); // number -> {wav, pcm, rate, wavUrl, creditsUrl, h: HistoryEntry}
+    this.current = null;      // number of the sound shown in the panel
+    $("history").addEventListener("click", (event) => {
+      const btn = event.target.closest("button[data-action]");
+      if (!btn) return;
+      const number = Number(btn.closest("li").dataset.number);
+      this.dispatchEvent(new CustomEvent(btn.dataset.action === "play" ? "replay" : "delete", { detail: { number } }));
+    });
+  }
+
+  // A generated sound's event: keep its audio and make its download links.
+  add(r) {
+    const h = r.map_update.entry;
+    const wavUrl = URL.createObjectURL(new Blob([r.wav], { type: "audio/wav" }));
+    const creditsUrl = URL.createObjectURL(new Blob([r.credits_text], { type: "text/plain;charset=utf-8" }));
+    const e = { wav: r.wav, pcm: r.pcm, rate: r.sample_rate, wavUrl, creditsUrl, h };
+    this.entries.set(r.number, e);
+    return e;
+  }
+
+  get(number) { return this.entries.get(number); }
+
+  // The "Generated sound" panel shows entry `number`; returns its share link.
+  show(number) {
+    const e = this.entries.get(number);
+    if (!e) return null;
+    this.current = number;
+    const h = e.h;
+    $("generated-info").textContent = h.info;
+    $("generated-flags").textContent = h.flags_text;
+    $("generated-flags").hidden = !h.flags_text;
+    const a = $("download");
+    a.href = e.wavUrl; a.download = h.filename; a.hidden = false;
+    a.textContent = msg("download_wav", { filename: h.filename });
+    const c = $("download-credits");
+    c.href = e.creditsUrl; c.download = h.credits_filename; c.hidden = false;
+    c.setAttribute("aria-label", msg("download_credits", { number: h.number, filename: h.credits_filename }));
+    for (const li of $("history").children) li.classList.toggle("current", li.dataset.number === String(number));
+    return h.hash;
+  }
+
+  clearPanel(number) {
+    if (this.current !== number) return;
+    this.current = null;
+    $("download").hidden = true; $("download-credits").hidden = true;
+    $("generated-flags").hidden = true;
+    $("generated-info").textContent = msg("deleted", { number });
+  }
+
+  // Forget the sounds the worker no longer keeps (their blob URLs with them).
+  drop(keep) {
+    for (const [n, e] of this.entries) {
+      if (!keep.has(n)) { URL.revokeObjectURL(e.wavUrl); URL.revokeObjectURL(e.creditsUrl); this.entries.delete(n); }
+    }
+  }
+
+  item(h, e) {
+    const li = document.createElement("li");
+    li.dataset.number = String(h.number);
+    li.id = `history-${h.number}`;
+    if (h.number === this.current) li.classList.add("current");
+    if (!h.on_map) li.classList.add("off-map");
+    const coords = document.createElement("span");
+    coords.className = "coords";
+    coords.textContent = h.text;
+    li.append(coords);
+    for (const f of h.flags) {
+      const b = document.createElement("span");
+      b.className = `badge ${f.kind}`;
+      b.textContent = f.label;
+      b.title = f.title;
+      b.setAttribute("aria-label", f.title);
+      li.append(b);
+    }
+    const button = (action, text, aria) => {
+      const el = document.createElement("button");
+      el.type = "button"; el.dataset.action = action; el.textContent = text;
+      el.setAttribute("aria-label", aria);
+      return el;
+    };
+    const link = (href, name, text, aria, cls) => {
+      const el = document.createElement("a");
+      el.className = cls; el.href = href; el.download = name; el.textContent = text;
+      el.setAttribute("aria-label", aria);
+      return el;
+    };
+    const n = { number: h.number, filename: h.filename };
+    li.append(
+      button("play", "play", msg("history_play", n)),
+      link(e.wavUrl, h.filename, "WAV", msg("history_wav", n), "button download"),
+      link(e.creditsUrl, h.credits_filename, "credits", msg("history_credits", n), "button secondary credits"),
+      button("delete", "delete", msg("history_delete", n)),
+    );
+    return li;
+  }
+
+  // The whole list (after a model or query change, a deletion, a shared link).
+  render(list) {
+    this.drop(new Set(list.map((h) => h.number)));
+    const items = [];
+    for (const h of [...list].reverse()) {
+      const e = this.entries.get(h.number);
+      if (e) { e.h = h; items.push(this.item(h, e)); }
+    }
+    $("history").replaceChildren(...items);
+    $("history-empty").hidden = items.length > 0;
+  }
+
+  // One new sound: its item goes on top, the ones the worker dropped go (no full rebuild per
+  // sound, which grew with the history and cost the page time while dragging).
+  prepend(h, keep) {
+    this.drop(keep);
+    const ol = $("history");
+    for (const li of [...ol.children]) if (!keep.has(Number(li.dataset.number))) li.remove();
+    const e = this.entries.get(h.number);
+    if (e) ol.prepend(this.item(h, e));
+    $("history-empty").hidden = ol.children.length > 0;
+  }
+}

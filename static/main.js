@@ -1,0 +1,305 @@
+// Audio Intellimixer — the page (main thread). Python (py/worker.py in a PyScript worker)
+// holds the app state and does all the audio work; the page wires elements by id, decodes
+// previews with WebAudio (main thread only), draws and plays what the worker says, and shows
+// the status. Text from Freesound is always set with textContent, never as HTML.
+// Modules: worker-client (the protocol), strings (sentences and limits), status, map-view,
+// scrub (generation scheduling), player, sources, history, share, views, model-panel.
+import { PyWorker } from "./vendor/pyscript/core.js";
+import { History } from "./history.js";
+import { MapView } from "./map-view.js";
+import { ModelPanel } from "./model-panel.js";
+import { FADE_S, Player } from "./player.js";
+import { newStats, Scheduler } from "./scrub.js";
+import { Share } from "./share.js";
+import { Sources } from "./sources.js";
+import { jobs, setStatus } from "./status.js";
+import { LIMITS, loadStrings, msg } from "./strings.js";
+import { drawn, showView } from "./views.js";
+import { WorkerClient } from "./worker-client.js";
+
+const $ = (id) => document.getElementById(id);
+const abs = (path) => new URL(path, document.baseURI).href;
+const t0 = performance.now();
+const timings = {};
+const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
+const app = { config: null, client: null, worker: null };
+let mapView, scheduler, player, sources, history, share, models;
+
+// --- boot --------------------------------------------------------------------------------
+
+async function fetchJson(path, vendored = false) {
+  const r = await fetch(abs(path), { cache: "no-cache" });
+  if (!r.ok) throw new Error(msg(vendored ? "missing_vendor" : "missing_file", { path, status: r.status }));
+  return r.json();
+}
+
+function onnxThreads(config) {
+  // "auto": one core is left to the Python worker, whose phase reconstruction follows each
+  // decoder run (ORT's threads competing with it cost more than they save on 2 cores).
+  if (config.onnx_threads !== "auto") return Number(config.onnx_threads) || 1;
+  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
+}
+
+async function boot(protocol) {
+  setStatus(msg("boot_python"), "busy");
+  const [config, runtime, pyConfig] = await Promise.all([
+    fetchJson("static/config.json"), fetchJson("static/vendor/runtime.json", true), fetchJson("py/pyscript.json")]);
+  app.config = config;
+  const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
+  const files = {};
+  for (const [from, to] of Object.entries(pyConfig.files || {})) files[abs("py/" + from.replace(/^\.\//, ""))] = to;
+  app.worker = await PyWorker(abs("py/worker.py"), { config: { ...pyConfig, files, interpreter }, version: interpreter });
+  app.client.attach(app.worker, protocol);
+  timings.python = performance.now() - t0;
+
+  setStatus(msg("boot_runtimes"), "busy", 1, 3);
+  const packages = abs(config.pyodide_packages || runtime.pyodide_cdn);
+  const booted = await app.client.call("boot", {
+    packages_base: packages.endsWith("/") ? packages : packages + "/",
+    numpy_file: runtime.packages.numpy.file_name,
+    ort_base: abs("static/vendor/ort/"),
+    threads: onnxThreads(config),
+    freesound_api: config.freesound_api,
+    freesound_token: config.freesound_token || "",
+    max_duration: config.max_duration ?? 5.0,
+    // where the model runs: "auto" (GPU when present and faster), "wasm", "webgpu", "webgl";
+    // a page URL with ?backend=... overrides it
+    onnx_backend: new URLSearchParams(location.search).get("backend") || config.onnx_backend || "auto",
+  });
+  if (!booted.ok) { setStatus(booted.error, "error"); models.none(); return; }
+  timings.runtimes = performance.now() - t0;
+
+  setStatus(msg("boot_model"), "busy", 2, 3);
+  const loaded = await app.client.call("load_model_url", abs(config.default_model));
+  timings.model = performance.now() - t0;
+  if (!loaded.ok) {
+    setStatus(msg("default_model_failed", { why: loaded.error }), "error");
+    models.none();
+    return;
+  }
+  models.apply(loaded);
+  setStatus(msg("ready", { seconds: (timings.model / 1000).toFixed(1) }), "ready");
+  console.info("intellimixer timings (ms since main.js started):", timings);
+}
+
+// --- what the page does ------------------------------------------------------------------
+
+function setMap(map) {
+  mapView.setMap(map);
+  history.render(map.history);
+  if (map.points.length) share.replace(map.hash, mapView.scrub.active);
+}
+
+async function refreshMap() {
+  const r = await app.client.call("map_state");
+  if (r.ok) setMap(r.map);
+}
+
+function hasToken() {
+  return Boolean(sources.token || (app.config?.freesound_token || "").trim());
+}
+
+function canUseModel() {
+  if (models.model) return true;
+  setStatus(jobs.noModelMessage(), "warn");
+  return false;
+}
+
+function requestGenerate(nx, ny) {
+  if (!canUseModel()) return;
+  if (!mapView.map?.points.length) { setStatus(msg("no_sounds"), "warn"); return; }
+  if (jobs.current) { setStatus(jobs.busyMessage(true), "warn"); return; }
+  scheduler.request(nx, ny);
+}
+
+async function afterLoad(origin) {
+  const pos = await share.takePoint(origin, Boolean(mapView.map?.points.length));
+  if (pos) requestGenerate(pos.nx, pos.ny);
+}
+
+async function search(event) {
+  event?.preventDefault();
+  if (!canUseModel()) return;
+  await sources.search();
+  await afterLoad("freesound");
+}
+
+async function addLocalFiles(list) {
+  if (!list.length || !canUseModel()) return;
+  await sources.addFiles(list);
+  await afterLoad("local");
+}
+
+async function setDims(dims = null) {
+  if (!models.model) return;
+  if (dims) { $("x-dim").value = String(dims[0]); $("y-dim").value = String(dims[1]); }
+  const r = await app.client.call("set_dims", $("x-dim").value, $("y-dim").value);
+  if (!r.ok) { setStatus(r.error, "error"); return; }
+  setMap(r.map);
+  if (r.warning) setStatus(r.warning, "warn");
+}
+
+function playSource(p) {
+  if (!p) { setStatus(msg("no_sounds_short"), "warn"); return; }
+  $("source-info").textContent = p.credit + (p.warning ? ` — ${p.warning}` : "");
+  const cached = sources.previews.get(p.key);
+  if (!cached) { setStatus(msg("no_preview", { name: p.name }), "warn"); return; }
+  player.setAudio("source", new Blob([cached.bytes], { type: cached.type }));
+  showView(app.client, "source-view", "source", p.key).then((error) => error && setStatus(error, "warn"));
+}
+
+function onSound({ reply: r, ms, more }) {
+  // The sound starts first; the blobs, links, map and text are made while it plays.
+  const played = player.startVoice(r.pcm, r.sample_rate);
+  const entry = history.add(r);
+  player.playGenerated(entry, played, mapView.scrub.active);
+  const u = r.map_update;
+  if (mapView.merge(u)) history.prepend(u.entry, new Set(u.history));
+  else refreshMap();
+  share.replace(history.show(r.number), mapView.scrub.active);
+  if (!more) setStatus(msg("generated", { number: r.number, ms: ms.toFixed(0) }), "ready");
+}
+
+async function replay(number) {
+  player.unlock();
+  const entry = history.get(number);
+  if (!entry) return;
+  share.replace(history.show(number));
+  player.playGenerated(entry);
+  await showView(app.client, "generated-view", "generated", number);
+}
+
+async function remove(number) {
+  const r = await app.client.call("delete_generated", number);
+  if (!r.ok) { setStatus(r.error, "error"); return; }
+  history.clearPanel(number);
+  setMap(r.map);
+  setStatus(r.message, "ready");
+}
+
+// --- wiring --------------------------------------------------------------------------------
+
+function wireClient() {
+  const client = app.client = new WorkerClient();
+  scheduler = new Scheduler(client, stats);
+  scheduler.addEventListener("sound", (e) => onSound(e.detail));
+  scheduler.addEventListener("failed", (e) => setStatus(e.detail.error, "error"));
+  // the spectrogram view is off the click -> sound path: only the last sound of a run gets one
+  scheduler.settle = (r) => showView(client, "generated-view", "generated", r.number);
+  share = new Share(client);
+  models = new ModelPanel(client);
+  models.addEventListener("model", (e) => setMap(e.detail.result.map));
+  sources = new Sources(client, { onMap: setMap, model: () => models.model });
+  sources.initToken();
+}
+
+function applyLimits() {
+  $("count").max = String(LIMITS.max_sounds);
+  if (!$("count").value) $("count").value = String(LIMITS.default_sounds);
+  $("count-label").textContent = msg("count_label", { max: LIMITS.max_sounds });
+  $("query").maxLength = LIMITS.max_query_chars;
+  if (!$("query").value) $("query").value = LIMITS.default_query;
+}
+
+function wirePage() {
+  player = new Player(stats);
+  history = new History();
+  history.addEventListener("replay", (e) => replay(e.detail.number));
+  history.addEventListener("delete", (e) => remove(e.detail.number));
+  mapView = new MapView($("map"), {
+    describe: async (nx, ny) => {
+      if (!models.model) return "";
+      const r = await app.client.call("describe_point", nx, ny);
+      return r.ok ? r.text : "";
+    },
+  });
+  mapView.addEventListener("play", (e) => playSource(e.detail.point));
+  mapView.addEventListener("generate", (e) => { player.unlock(); requestGenerate(e.detail.nx, e.detail.ny); });
+  mapView.addEventListener("scrub", (e) => {
+    scheduler.scrubbing = e.detail.active;
+    if (e.detail.active) { player.unlock(); return; }
+    share.flush();
+    player.syncGenerated(history.get(history.current));
+  });
+  $("search-form").addEventListener("submit", search);
+  $("x-dim").addEventListener("change", () => setDims());
+  $("y-dim").addEventListener("change", () => setDims());
+  $("model-files").addEventListener("change", (event) => {
+    const list = [...event.target.files];
+    event.target.value = ""; // the same files can be picked again
+    if (!list.length) return;
+    if (scheduler.running) { setStatus(msg("busy_generating_model"), "warn"); return; }
+    models.upload(list, (result) => sources.redecode(result.stale));
+  });
+  $("local-files").addEventListener("change", (event) => {
+    const list = [...event.target.files];
+    event.target.value = "";
+    addLocalFiles(list);
+  });
+  const pane = $("map-pane");
+  pane.addEventListener("dragover", (e) => { e.preventDefault(); pane.classList.add("dragging"); });
+  pane.addEventListener("dragleave", () => pane.classList.remove("dragging"));
+  pane.addEventListener("drop", (e) => {
+    e.preventDefault();
+    pane.classList.remove("dragging");
+    addLocalFiles([...(e.dataTransfer?.files || [])]);
+  });
+  window.addEventListener("hashchange", () => { if (!jobs.current) applyHash(); });
+  mapView.draw();
+}
+
+async function applyHash() {
+  if (!models.model) return;
+  await share.apply({ hasToken: hasToken(), setDims, search: () => search(null) });
+}
+
+// Test and debugging hook: read-only views of the page's state.
+function exposeForTests() {
+  window.intellimixer = {
+    state: {
+      get map() { return mapView.map; },
+      get model() { return models?.model ?? null; },
+      get backend() { return models?.backend ?? null; },
+      get token() { return sources?.token ?? ""; },
+      get config() { return app.config; },
+      get worker() { return app.worker; },
+      audio: { get ctx() { return player.ctx; } },
+    },
+    get client() { return app.client; },
+    stats,
+    resetStats() { Object.assign(stats, newStats(), { fade_ms: FADE_S * 1000 }); },
+    timings,
+    cursor: () => ({ ...mapView.cursor }),
+    views: () => drawn,
+    points: () => (mapView.map?.points || []).map((p) => {
+      const c = mapView.toClient(p.nx, p.ny);
+      return { key: p.key, name: p.name, username: p.username, license_name: p.license_name, clientX: c.x, clientY: c.y };
+    }),
+    toClient: (nx, ny) => mapView.toClient(nx, ny),
+  };
+}
+
+async function start() {
+  const [protocol] = await Promise.all([fetchJsonRaw("py/intellimixer/protocol.json"), loadStrings(abs("py/intellimixer/strings.json"))]);
+  applyLimits();
+  await jobs.run("job_starting", () => boot(protocol));
+  timings.ready = performance.now() - t0;
+  document.body.dataset.ready = models.model ? "1" : "0";
+  try { await applyHash(); } catch (err) { setStatus(msg("link_failed", { error: err?.message || err }), "warn"); }
+}
+
+async function fetchJsonRaw(path) {
+  const r = await fetch(abs(path), { cache: "no-cache" });
+  if (!r.ok) throw new Error(`${path} is missing (HTTP ${r.status})`);
+  return r.json();
+}
+
+// Everything that needs no Python (nor the sentences) is wired at once: typing, the token,
+// the map's events; what is asked of the worker before it is up gets a clear answer.
+wireClient();
+wirePage();
+exposeForTests();
+window.intellimixer.ready = start().catch((err) => {
+  $("status").dataset.state = "error";
+  $("status-message").textContent = `The page could not start: ${err?.message || err}`;
+});
