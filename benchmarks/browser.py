@@ -23,6 +23,9 @@ Needs numpy for Pyodide (``INTELLIMIXER_PYODIDE_PACKAGES``, see DEVELOPERS.md), 
     python benchmarks/browser.py [--sources 50] [--clicks 50] [--json out.json]
 
 benchmarks/run.py runs this together with the native half and prints the table.
+
+(A little over 500 lines: the page-side probes are JavaScript strings kept beside the Python
+that drives them, so each measurement reads in one place.)
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ import native  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from chromium import CHROMIUM, CHROMIUM_ARGS, NUMPY_WHEEL  # noqa: E402
+
 TIMEOUT_MS = 120_000
 LONG_TASK_MS = 50.0
 
@@ -68,7 +72,7 @@ INIT_JS = """
 
 # After "Ready": timestamps of map clicks, of the generated <audio> getting a new src
 # (WAV on the main thread) and of it becoming playable (canplay); worker calls are timed
-# by wrapping the PyScript worker's exported functions (no change to the app).
+# by the page's worker client, which announces each call as a "call" event.
 INSTRUMENT_JS = """
 () => {
   const b = window.__bench;
@@ -80,35 +84,17 @@ INSTRUMENT_JS = """
   map.addEventListener("pointerdown", (e) => b.downs.push(performance.now()), true);
   audio.addEventListener("canplay", () => b.canplay.push(performance.now()));
   new MutationObserver(() => b.srcs.push(performance.now())).observe(audio, { attributes: true, attributeFilter: ["src"] });
-  const w = im.state.worker, sync = w.sync;
   // when each generated sound reached the page (the event's own time: listeners run in order)
   b.delivered = [];
-  w.addEventListener("message", (e) => { if (e.data && e.data.imx === "generated") b.delivered.push(e.timeStamp); });
-  const wrapped = new Proxy(sync, {
-    get(target, name) {
-      const f = target[name];
-      if (typeof f !== "function") return f;
-      return async (...args) => {
-        const t0 = performance.now();
-        const r = await f(...args);
-        const rec = { name: String(name), t0, t1: performance.now() };
-        if (name === "generate" && r) {  // the sound itself may come as a message ("delivered")
-          try { const j = JSON.parse(typeof r === "string" ? r : r.json); rec.worker_s = j.seconds; rec.timings = j.timings_ms; } catch (e) {}
-        }
-        b.calls.push(rec);
-        return r;
-      };
-    },
+  im.state.worker.addEventListener("message", (e) => { if (e.data && e.data.imx === "generated") b.delivered.push(e.timeStamp); });
+  // every worker call, timed by the page's worker client (its typed "call" events)
+  im.client.addEventListener("call", (e) => {
+    const { op, t0, t1, reply } = e.detail;
+    const rec = { name: op, t0, t1 };
+    if (op === "generate" && reply.ok) { rec.worker_s = reply.seconds; rec.timings = reply.timings_ms; }
+    b.calls.push(rec);
   });
-  // the worker object seen by the app, with .sync timed (everything else passes through)
-  im.state.worker = new Proxy({}, {
-    get(_, name) {
-      if (name === "sync") return wrapped;
-      const v = Reflect.get(w, name);
-      return typeof v === "function" ? v.bind(w) : v;
-    },
-  });
-  b.wrapped = im.state.worker.sync === wrapped;
+  b.wrapped = true;
   return { wrapped: b.wrapped, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
 }
 """
@@ -431,13 +417,18 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
             samples = []
             for k, (nx, ny) in enumerate(spots):
                 page.evaluate(SETTLED_JS)  # each click lands on an idle page (drawn, nothing pending)
-                before = page.evaluate("(() => { const b = window.__bench; return [b.downs.length, b.clicks.length, b.starts.length, b.canplay.length, b.srcs.length, b.calls.length]; })()")
+                before = page.evaluate("(() => { const b = window.__bench; return [b.downs.length, b.clicks.length, "
+                                       "b.starts.length, b.canplay.length, b.srcs.length, b.calls.length]; })()")
                 c = page.evaluate("([x, y]) => window.intellimixer.toClient(x, y)", [nx, ny])
                 page.mouse.click(c["x"], c["y"])
                 try:
                     page.evaluate(WAIT_PLAYABLE_JS, [before[2], before[3]])
                 except Exception:
-                    diag = page.evaluate("(() => { const a = document.getElementById('generated-audio'); return {status: document.getElementById('status-message').textContent, readyState: a.readyState, err: a.error && a.error.message, gen: document.body.dataset.generating || null, job: document.body.dataset.job || null}; })()")
+                    diag = page.evaluate(
+                        "(() => { const a = document.getElementById('generated-audio'); "
+                        "return {status: document.getElementById('status-message').textContent, readyState: a.readyState, "
+                        "err: a.error && a.error.message, gen: document.body.dataset.generating || null, "
+                        "job: document.body.dataset.job || null}; })()")
                     raise RuntimeError(f"click {k} at {(nx, ny)} gave no playable audio: {diag}") from None
                 page.evaluate(WAIT_IDLE_JS)
                 b = page.evaluate("window.__bench")

@@ -67,9 +67,9 @@ def main() -> None:
     phase.griffin_lim(mags[0], p, length, n_iter=2)
     rows = []
     for k, mag in enumerate(mags):
-        t_ours, y_ours = best_time(lambda: phase.griffin_lim(mag, p, length, n_iter=args.iters, momentum=0.99, seed=k), args.repeat)
+        t_ours, y_ours = best_time(lambda mag=mag, k=k: phase.griffin_lim(mag, p, length, n_iter=args.iters, momentum=0.99, seed=k), args.repeat)
         t_lib, y_lib = best_time(
-            lambda: librosa.griffinlim(mag, n_iter=args.iters, hop_length=128, n_fft=512, window="hann", center=True,
+            lambda mag=mag, k=k: librosa.griffinlim(mag, n_iter=args.iters, hop_length=128, n_fft=512, window="hann", center=True,
                                        length=length, momentum=0.99, init="random", random_state=k),
             args.repeat,
         )

@@ -81,7 +81,8 @@ def table(nat: dict, web: dict | None, skipped: str | None) -> list[tuple[str, s
     rows.append(("  of which: worker generate (Python + ONNX), p50", _fmt(w.get("click_worker_generate_p50_ms"), " ms", 1),
                  _fmt(nat["click_p50_ms"], " ms", 1), "–", "reported", "–"))
     sw_, sn_ = w.get("click_stages_p50_ms") or {}, nat.get("app_click_stages_p50_ms") or {}
-    for key, label in (("latent", "latent rule"), ("decode", "decoder (ONNX)"), ("decoder_run", "  of which ORT-web session.run"), ("phase", "phase reconstruction"),
+    for key, label in (("latent", "latent rule"), ("decode", "decoder (ONNX)"), ("decoder_run", "  of which ORT-web session.run"),
+                       ("phase", "phase reconstruction"),
                        ("credits_wav_map", "credits, WAV, map state"), ("to_js", "results to JS typed arrays")):
         a, b = sw_.get(key), sn_.get(key)
         rows.append((f"    {label}, p50", _fmt(a, " ms", 2), _fmt(b, " ms", 2),

@@ -10,10 +10,10 @@ import asyncio
 import json
 import time
 
-import js
 from pyodide.code import run_js
 from pyodide.ffi import create_proxy, to_js
 
+import js
 from intellimixer import backends
 from intellimixer.strings import msg
 
@@ -121,7 +121,7 @@ class OrtBackend:
                     opts.externalData = _obj(external)
                 try:
                     sess = await ort.InferenceSession.create(to_js(files[spec["file"]]), opts)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - any JS error: the bundle is rejected, naming it
                     where = "" if kind == "wasm" else f" on {backends.backend_label(kind)}"
                     raise model.ManifestError(
                         f"{part}.file", f"{spec['file']} could not be loaded by onnxruntime-web{where} ({exc})") from None
@@ -184,7 +184,7 @@ class OrtBackend:
     async def _run(self, sess, name, x, outputs):
         try:
             result = await sess.run(self._feeds(name, x))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any JS error: inference failed
             raise self._failed(name, x, exc) from None
         return self._outputs(result, outputs)
 

@@ -11,10 +11,10 @@ import asyncio
 import sys
 import time
 
-import js
 import pyodide_js
 from pyodide.ffi import to_js
 
+import js
 import ortweb
 from intellimixer import protocol
 from intellimixer.strings import msg
@@ -117,14 +117,14 @@ def generate(nx, ny, ticket):
     t0 = time.perf_counter()
 
     def post(fields, buffers=None):
-        buffers = buffers or {}
-        message = _obj({protocol.TAG: "generated", "json": protocol.event_json("generated", fields, buffers)})
-        transfer = []
-        for name, value in buffers.items():
-            arr = to_js(value)
+        t = time.perf_counter()
+        arrays = {name: to_js(value) for name, value in (buffers or {}).items()}
+        if "timings_ms" in fields:
+            fields["timings_ms"]["to_js"] = 1000 * (time.perf_counter() - t)
+        message = _obj({protocol.TAG: "generated", "json": protocol.event_json("generated", fields, arrays)})
+        for name, arr in arrays.items():
             js.Reflect.set(message, name, arr)
-            transfer.append(arr.buffer)
-        js.postMessage(message, to_js(transfer))
+        js.postMessage(message, to_js([arr.buffer for arr in arrays.values()]))
 
     def failed(exc):
         post({"ticket": ticket, **protocol.error_fields(exc)})

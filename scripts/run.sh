@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up a fresh Debian machine, build the static app and serve it on http://127.0.0.1:8000/
-# (with the default model). Extra arguments go to scripts/serve.py (--port, --pyodide-packages DIR).
+# Set up what serving the app needs (once), build the static app and serve it with the
+# default model on http://127.0.0.1:8000/. Extra arguments go to scripts/serve.py
+# (--port, --pyodide-packages DIR, --freesound-url URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh app
-exec .venv/bin/python scripts/serve.py "$@"
+exec python3 scripts/serve.py "$@"

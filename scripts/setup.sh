@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Shared set-up for a fresh Debian machine: system packages, Python venv, npm runtime build.
-#   scripts/setup.sh app    -> what serving the app needs (npm build of the static runtime)
-#   scripts/setup.sh test   -> everything the tests need (Chromium, sample sounds, dev extras)
+# Set-up for a fresh Debian machine. Every step is skipped when what it makes is there and
+# its inputs did not change (a stamp holds the inputs' hash), so a second start takes seconds.
+#   scripts/setup.sh app    -> what serving the app needs: Node's runtime packages and the
+#                              static build (static/vendor/). No Python packages: scripts/serve.py
+#                              is standard library only.
+#   scripts/setup.sh test   -> everything the tests need: Chromium, the sample sounds, the
+#                              Python venv with the dev extras, the JS dev tools (eslint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+fresh() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }  # stamp file, expected hash
+
 apt_need=()
+command -v node >/dev/null 2>&1 || apt_need+=(nodejs)
+command -v npm >/dev/null 2>&1 || apt_need+=(npm)
 if [ "$mode" = test ]; then
-  for pkg in chromium hydrogen-drumkits sound-theme-freedesktop; do
+  for pkg in chromium hydrogen-drumkits sound-theme-freedesktop python3-venv; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_need+=("$pkg")
   done
 fi
@@ -20,16 +29,30 @@ if [ ${#apt_need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_need[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ]; then
-  echo "== python venv (.venv)"
-  python3 -m venv .venv
+# Node packages: the runtime (Pyodide, PyScript, onnxruntime-web) for the app; the dev tools too for tests.
+omit=""; [ "$mode" = app ] && omit="--omit=dev"
+key="$(hash_of package.json package-lock.json) $mode"
+if ! fresh node_modules/.intellimixer-stamp "$key"; then
+  echo "== npm ci $omit"
+  npm ci $omit --no-audit --no-fund --loglevel=error
+  echo "$key" > node_modules/.intellimixer-stamp
 fi
-extras=cli
-[ "$mode" = test ] && extras=dev
-echo "== pip install -e .[$extras]"
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[$extras]"
 
-echo "== npm ci && npm run build (vendors Pyodide, PyScript, onnxruntime-web into static/vendor/)"
-npm ci --no-audit --no-fund --loglevel=error
-npm run --silent build
+# The static build: vendors the runtime's files into static/vendor/.
+key="$(hash_of package-lock.json scripts/build_static.mjs)"
+if ! fresh static/vendor/.intellimixer-stamp "$key" || [ ! -f static/vendor/runtime.json ]; then
+  echo "== npm run build (vendors Pyodide, PyScript, onnxruntime-web into static/vendor/)"
+  npm run --silent build
+  echo "$key" > static/vendor/.intellimixer-stamp
+fi
+
+if [ "$mode" = test ]; then
+  key="$(hash_of pyproject.toml)"
+  if [ ! -x .venv/bin/python ] || ! fresh .venv/.intellimixer-stamp "$key"; then
+    [ -x .venv/bin/python ] || { echo "== python venv (.venv)"; python3 -m venv .venv; }
+    echo "== pip install -e .[dev]"
+    # (this machine's pip config names local wheel folders that may be absent: pip warns per package)
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]" 2> >(grep -v "^WARNING: Location '" >&2)
+    echo "$key" > .venv/.intellimixer-stamp
+  fi
+fi

@@ -20,7 +20,7 @@ export class History extends EventTarget {
   }
 
   // A generated sound's event: keep its audio and make its download links.
-  add(r) {
+  add(/* @protocol generated */ r) {
     const h = r.map_update.entry;
     const wavUrl = URL.createObjectURL(new Blob([r.wav], { type: "audio/wav" }));
     const creditsUrl = URL.createObjectURL(new Blob([r.credits_text], { type: "text/plain;charset=utf-8" }));
@@ -65,7 +65,7 @@ export class History extends EventTarget {
     }
   }
 
-  item(h, e) {
+  item(/* @protocol HistoryEntry */ h, e) {
     const li = document.createElement("li");
     li.dataset.number = String(h.number);
     li.id = `history-${h.number}`;
@@ -119,7 +119,7 @@ export class History extends EventTarget {
 
   // One new sound: its item goes on top, the ones the worker dropped go (no full rebuild per
   // sound, which grew with the history and cost the page time while dragging).
-  prepend(h, keep) {
+  prepend(/* @protocol HistoryEntry */ h, keep) {
     this.drop(keep);
     const ol = $("history");
     for (const li of [...ol.children]) if (!keep.has(Number(li.dataset.number))) li.remove();

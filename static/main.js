@@ -84,7 +84,7 @@ async function boot(protocol) {
 
 // --- what the page does ------------------------------------------------------------------
 
-function setMap(map) {
+function setMap(/* @protocol MapState */ map) {
   mapView.setMap(map);
   history.render(map.history);
   if (map.points.length) share.replace(map.hash, mapView.scrub.active);
@@ -139,7 +139,7 @@ async function setDims(dims = null) {
   if (r.warning) setStatus(r.warning, "warn");
 }
 
-function playSource(p) {
+function playSource(/* @protocol Point */ p) {
   if (!p) { setStatus(msg("no_sounds_short"), "warn"); return; }
   $("source-info").textContent = p.credit + (p.warning ? ` — ${p.warning}` : "");
   const cached = sources.previews.get(p.key);
@@ -148,7 +148,7 @@ function playSource(p) {
   showView(app.client, "source-view", "source", p.key).then((error) => error && setStatus(error, "warn"));
 }
 
-function onSound({ reply: r, ms, more }) {
+function onSound({ reply: /* @protocol generated */ r, ms, more }) {
   // The sound starts first; the blobs, links, map and text are made while it plays.
   const played = player.startVoice(r.pcm, r.sample_rate);
   const entry = history.add(r);

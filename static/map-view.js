@@ -38,7 +38,7 @@ export class MapView extends EventTarget {
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
-  setMap(map) {
+  setMap(/* @protocol MapState */ map) {
     this.map = map;
     this.canvas.dataset.points = String(map.points.length);
     this.canvas.dataset.generated = String(map.generated.length);
@@ -47,7 +47,7 @@ export class MapView extends EventTarget {
 
   // A generation sends only what it changed: its point, its history entry and the history
   // numbers still kept. Returns false when the axes changed meanwhile (ask for the whole map).
-  merge(u) {
+  merge(/* @protocol MapUpdate */ u) {
     const map = this.map;
     if (!map || map.dims[0] !== u.dims[0] || map.dims[1] !== u.dims[1]) return false;
     const keep = new Set(u.history);
@@ -152,7 +152,7 @@ export class MapView extends EventTarget {
     return { nx, ny };
   }
 
-  showTooltip(event, p) {
+  showTooltip(event, /* @protocol Point */ p) {
     const tip = $("tooltip");
     if (!p) { tip.hidden = true; return; }
     $("tooltip-name").textContent = p.name;

@@ -15,8 +15,8 @@ export class ModelPanel extends EventTarget {
   }
 
   // Shows a loaded model (a load_model_* reply): name, dims in the menus, then tunes the backend.
-  apply(result) {
-    const m = this.model = result.model;
+  apply(/* @protocol load_model_files */ result) {
+    const /* @protocol ModelInfo */ m = this.model = result.model;
     $("model-name").textContent = m.label;
     for (const [id, pick] of [["x-dim", m.default_dims[0]], ["y-dim", m.default_dims[1]]]) {
       const sel = $(id);

@@ -42,7 +42,7 @@ export class Share {
     if (!text || text === "#") return;
     const r = await this.client.call("parse_hash", text, hasToken);
     if (!r.ok) { setStatus(r.error, "error"); return; }
-    const h = r.hash;
+    const /* @protocol Hash */ h = r.hash;
     $("query").value = h.query;
     $("count").value = String(h.count);
     if (h.dims) await setDims(h.dims);
@@ -57,7 +57,8 @@ export class Share {
     const pending = this.pendingPoint;
     if (!pending || !hasPoints || (pending.needLocal && origin !== "local")) return null;
     this.pendingPoint = null;
-    const r = await this.client.call("point_to_map", ...pending.point);
+    const [x, y] = pending.point;
+    const r = await this.client.call("point_to_map", x, y);
     return r.ok ? { nx: r.nx, ny: r.ny } : null;
   }
 }

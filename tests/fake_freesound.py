@@ -253,7 +253,7 @@ class FakeFreesound:
     def api_url(self) -> str:
         return self.base + "/apiv2"
 
-    def start(self) -> "FakeFreesound":
+    def start(self) -> FakeFreesound:
         self.thread.start()
         return self
 

@@ -15,8 +15,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from intellimixer.training import corpus, evaluate, export, format as fmt, vae as vae_lib  # noqa: E402
 from intellimixer.model import NativeModel, load_manifest  # noqa: E402
+from intellimixer.training import corpus, evaluate, export  # noqa: E402
+from intellimixer.training import format as fmt  # noqa: E402
+from intellimixer.training import vae as vae_lib  # noqa: E402
 
 QUICK_TIMEOUT_S = 300  # the issue allows < 2 min on a 2-core machine; leave room for slow CI
 

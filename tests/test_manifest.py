@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from tiny_bundle import manifest_dict
 from intellimixer.model import ManifestError, NativeModel, check_bundle_files, check_io, load_manifest
+from tiny_bundle import manifest_dict
 
 
 def mutate(path, value):
@@ -83,7 +83,7 @@ def test_not_json_and_not_object():
     with pytest.raises(ManifestError, match="not valid JSON"):
         load_manifest(b"{nope")
     with pytest.raises(ManifestError, match="must hold a JSON object"):
-        load_manifest("[1, 2]".encode())
+        load_manifest(b"[1, 2]")
     with pytest.raises(ManifestError, match="cannot be read"):
         load_manifest("/nonexistent/manifest.json")
 

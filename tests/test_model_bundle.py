@@ -2,7 +2,6 @@
 reconstruction quality on held-out real sounds.  Needs onnxruntime (not torch)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +11,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ort = pytest.importorskip("onnxruntime")
 
-from intellimixer.training import cli as train_cli, corpus, evaluate, format as fmt, vae as vae_lib  # noqa: E402
 from intellimixer.model import NativeModel, check_bundle_files, load_manifest  # noqa: E402
 from intellimixer.spectral import Representation, StftParams  # noqa: E402
+from intellimixer.training import cli as train_cli  # noqa: E402
+from intellimixer.training import corpus, evaluate  # noqa: E402
+from intellimixer.training import format as fmt  # noqa: E402
+from intellimixer.training import vae as vae_lib  # noqa: E402
 
 BUNDLE = ROOT / "models" / "default"
 MAX_BUNDLE_BYTES = 5 * 1024 * 1024

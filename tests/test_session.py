@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine_util import burst, run
 from intellimixer import audio, model, rules, share, views
 from intellimixer import session as session_mod
 from intellimixer.rules import AppError
 from intellimixer.session import Session
 from intellimixer.strings import msg
-from engine_util import burst, run
 from tiny_bundle import make_bundle
 
 pytest.importorskip("onnxruntime")

@@ -196,7 +196,7 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         raise CorruptAudioError(f"{path.name}: only WAV can be read without the 'soundfile' package") from None
     try:
         x, sr = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except Exception as e:  # soundfile raises its own LibsndfileError / RuntimeError
+    except Exception as e:  # noqa: BLE001 - soundfile raises its own LibsndfileError / RuntimeError
         raise CorruptAudioError(f"{path.name}: not a readable audio file ({e})") from None
     if x.shape[0] == 0:
         raise EmptyAudioError(f"{path.name}: no samples")

@@ -218,7 +218,7 @@ async def _fetch_text(url: str) -> tuple[int, str]:
         try:
             resp = await pyfetch(url)
             return resp.status, await resp.string()
-        except Exception as e:  # fetch() rejects with a JS TypeError when offline / CORS
+        except Exception as e:  # noqa: BLE001 - fetch() rejects with a JS TypeError when offline / CORS
             raise FreesoundError("network", f"Could not reach Freesound ({e}). Check your connection.") from None
     import asyncio
     import urllib.error

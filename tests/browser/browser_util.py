@@ -14,9 +14,9 @@ for p in (ROOT / "tests", ROOT / "tests" / "browser", ROOT / "py"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+from chromium import CHROMIUM, CHROMIUM_ARGS, NUMPY_WHEEL  # noqa: E402,F401
 from fake_freesound import TOKEN_OK  # noqa: E402
 
-from chromium import CHROMIUM, CHROMIUM_ARGS, NUMPY_WHEEL  # noqa: E402,F401
 BOOT_TIMEOUT_MS = 60_000
 
 

@@ -23,9 +23,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_util import (BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, NUMPY_WHEEL, ROOT, Served,  # noqa: E402
-                          _skip_or_fail, packages_dir)
+from browser_util import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, NUMPY_WHEEL, ROOT, Served, _skip_or_fail, packages_dir  # noqa: E402
 from fake_freesound import DRUMKITS, FakeFreesound  # noqa: E402
+
 
 def pytest_collection_modifyitems(config, items):
     """Mark every test under tests/browser with ``browser`` (``-m "not browser"`` skips them)."""

@@ -13,6 +13,7 @@ import wave
 
 import numpy as np
 import pytest
+
 from browser_util import blob_bytes, boot, click_map, empty_spot, query, wait_idle
 
 pytestmark = pytest.mark.usefixtures("needs_numpy")

@@ -10,6 +10,7 @@ import json
 import shutil
 
 import pytest
+
 from browser_util import boot, click_map, empty_spot, n_points, query, status, wait_idle
 
 pytestmark = pytest.mark.usefixtures("needs_numpy")

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
+
 from browser_util import blob_bytes, boot, click_map, empty_spot, n_points, query, status, wait_idle
 from fake_freesound import DRUMKITS, TOKEN_OK
-
 from intellimixer import audio
 
 FREEDESKTOP = Path("/usr/share/sounds/freedesktop/stereo")

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+
 from browser_util import ROOT, Served
 
 

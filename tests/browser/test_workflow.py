@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from browser_util import blob_bytes, boot, click_map, empty_spot, n_points, query, wait_idle
 
 pytestmark = pytest.mark.usefixtures("needs_numpy")

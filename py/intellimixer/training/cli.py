@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..model import load_manifest
-from .corpus import (CREDITS, HOLDOUT_FRACTION, LICENSE, AugmentConfig, build_dataset, find_sound_files,
-                     held_out_files, select_files)
+from .corpus import (
+    CREDITS,
+    HOLDOUT_FRACTION,
+    LICENSE,
+    AugmentConfig,
+    build_dataset,
+    find_sound_files,
+    held_out_files,
+    select_files,
+)
 from .evaluate import evaluate_bundle, plot_bundle_map
 from .export import export_bundle
 from .format import DEFAULT_OUT, DEFAULT_PLOT, ROOT, format_manifest
 from .vae import ModelConfig, TrainConfig, order_latent_dims, require_torch, train_vae
+
 
 def build(args: argparse.Namespace, log=print) -> dict[str, Any]:
     """Train, order dims, export, evaluate; returns the manifest written to ``args.out``."""

@@ -11,6 +11,7 @@ from .. import pipeline
 from ..model import Manifest, NativeModel
 from .corpus import SoundFile, instrument, load_prepared, represent
 
+
 def log_spectral_distance(S_ref: np.ndarray, S_est: np.ndarray, m: Manifest) -> float:
     """Log-spectral distance in dB between two representations ``[n_bins, n_frames]``.
 

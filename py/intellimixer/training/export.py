@@ -11,9 +11,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..model import NativeModel, load_manifest
-from .format import (DECODER_INPUT, DECODER_OUTPUT, ENCODER_INPUT, ENCODER_LOGVAR, ENCODER_MU, OPSET, STFT,
-                     manifest_dict)
+from .format import DECODER_INPUT, DECODER_OUTPUT, ENCODER_INPUT, ENCODER_LOGVAR, ENCODER_MU, OPSET, STFT, manifest_dict
 from .vae import PermutedDecoder, PermutedEncoder, encode_all, kl_per_dim, require_torch, torch
+
 
 def _export_onnx(module, example, path: Path, inputs: list[str], outputs: list[str], opset: int) -> None:
     """torch -> ONNX with a dynamic batch axis on every input and output."""
