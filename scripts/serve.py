@@ -175,7 +175,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pyodide-packages", default=os.environ.get("INTELLIMIXER_PYODIDE_PACKAGES") or None,
                     metavar="DIR", help="local folder with Pyodide wheels (numpy ...) instead of the CDN")
     ap.add_argument("--freesound-url", default=os.environ.get("INTELLIMIXER_FREESOUND_URL") or None,
-                    metavar="URL", help="Freesound APIv2 base URL (default https://freesound.org/apiv2)")
+                    metavar="URL", help="Freesound APIv2 base URL, ending in /apiv2 (default https://freesound.org/apiv2; "
+                                        "the test stand-in: http://127.0.0.1:8765/apiv2)")
     ap.add_argument("--model-dir", default=os.environ.get("INTELLIMIXER_MODEL_DIR") or None, metavar="DIR",
                     help="serve this model bundle as the default model instead of models/default")
     ap.add_argument("--no-isolation", action="store_true",
@@ -185,6 +186,10 @@ def main(argv=None) -> int:
 
     if not (ROOT / "static" / "vendor" / "runtime.json").exists():
         print("serve.py: static/vendor/ is missing: run `npm ci && npm run build` first", file=sys.stderr)
+        return 2
+    if args.freesound_url and not args.freesound_url.rstrip("/").endswith("/apiv2"):
+        print(f"serve.py: --freesound-url {args.freesound_url} should end in /apiv2 (the API's base, "
+              "e.g. http://127.0.0.1:8765/apiv2): searches go to URL/search/", file=sys.stderr)
         return 2
     httpd = make_server(args.host, args.port, args.pyodide_packages, args.freesound_url,
                         isolate=not args.no_isolation, quiet=args.quiet, model_dir=args.model_dir)

@@ -97,10 +97,10 @@ export class History extends EventTarget {
     };
     const n = { number: h.number, filename: h.filename };
     li.append(
-      button("play", "play", msg("history_play", n)),
-      link(e.wavUrl, h.filename, "WAV", msg("history_wav", n), "button download"),
-      link(e.creditsUrl, h.credits_filename, "credits", msg("history_credits", n), "button secondary credits"),
-      button("delete", "delete", msg("history_delete", n)),
+      button("play", msg("button_play"), msg("history_play", n)),
+      link(e.wavUrl, h.filename, msg("button_wav"), msg("history_wav", n), "button download"),
+      link(e.creditsUrl, h.credits_filename, msg("button_credits"), msg("history_credits", n), "button secondary credits"),
+      button("delete", msg("button_delete"), msg("history_delete", n)),
     );
     return li;
   }

@@ -300,6 +300,8 @@ wireClient();
 wirePage();
 exposeForTests();
 window.intellimixer.ready = start().catch((err) => {
-  $("status").dataset.state = "error";
-  $("status-message").textContent = `The page could not start: ${err?.message || err}`;
+  // (strings.json itself may be what failed: then the bare error is all there is to show)
+  let text = String(err?.message || err);
+  try { text = msg("page_failed", { error: text }); } catch { /* no sentences loaded */ }
+  setStatus(text, "error");
 });

@@ -34,7 +34,7 @@ export class ModelPanel extends EventTarget {
     this.tune();
   }
 
-  none() { $("model-name").textContent = "none"; }
+  none() { $("model-name").textContent = msg("no_model_name"); }
 
   // After a model loads on WebAssembly (the app is usable at once), the worker tries the GPU
   // the config allows and keeps the faster (or the named) backend; nothing waits for it.
