@@ -139,6 +139,14 @@ async function setDims(dims = null) {
   if (r.warning) setStatus(r.warning, "warn");
 }
 
+async function setIncludeDeclined(include) {
+  if (!models.model) return;
+  const r = await app.client.call("set_mix_options", include);
+  if (!r.ok) { setStatus(r.error, "error"); return; }
+  setMap(r.map);
+  setStatus(r.message, include ? "warn" : "ready");
+}
+
 function playSource(/* @protocol Point */ p) {
   if (!p) { setStatus(msg("no_sounds_short"), "warn"); return; }
   $("source-info").textContent = p.credit + (p.warning ? ` — ${p.warning}` : "");
@@ -222,6 +230,7 @@ function wirePage() {
     player.syncGenerated(history.get(history.current));
   });
   $("search-form").addEventListener("submit", search);
+  $("include-declined").addEventListener("change", (event) => setIncludeDeclined(event.target.checked));
   $("x-dim").addEventListener("change", () => setDims());
   $("y-dim").addEventListener("change", () => setDims());
   $("model-files").addEventListener("change", (event) => {

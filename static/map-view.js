@@ -101,11 +101,16 @@ export class MapView extends EventTarget {
     g.textAlign = "center"; g.fillText(`X: ${map.labels[0]}`, r.x + r.w / 2, r.y + r.h + 32);
     g.save(); g.translate(12, r.y + r.h / 2); g.rotate(-Math.PI / 2); g.fillText(`Y: ${map.labels[1]}`, 0, 0); g.restore();
     for (const p of map.points) {
-      const [x, y] = this.toPixel(p.nx, p.ny);
-      g.beginPath(); g.arc(x, y, this.hover === p ? 7 : 5, 0, 2 * Math.PI);
-      g.fillStyle = p.origin === "local" ? COLOURS.local : COLOURS.freesound; g.fill();
-      if (this.hover === p) { g.strokeStyle = COLOURS.cursor; g.lineWidth = 2; g.stroke(); }
-      else if (p.warning) { g.strokeStyle = COLOURS.flagged; g.lineWidth = 1.5; g.stroke(); }
+      const [x, y] = this.toPixel(p.nx, p.ny), r = this.hover === p ? 7 : 5;
+      g.beginPath(); g.arc(x, y, r, 0, 2 * Math.PI);
+      g.fillStyle = p.origin === "local" ? COLOURS.local : COLOURS.freesound;
+      // declined generative AI: a hollow, crossed-out dot (a reference, not mixed by default)
+      g.globalAlpha = p.declined && !map.include_declined ? 0.45 : 1;
+      if (p.declined) { g.strokeStyle = g.fillStyle; g.lineWidth = 1.5; g.stroke(); } else g.fill();
+      if (p.declined) { g.beginPath(); g.moveTo(x - r, y + r); g.lineTo(x + r, y - r); g.stroke(); }
+      g.globalAlpha = 1;
+      if (this.hover === p) { g.beginPath(); g.arc(x, y, r, 0, 2 * Math.PI); g.strokeStyle = COLOURS.cursor; g.lineWidth = 2; g.stroke(); }
+      else if (p.warning && !p.declined) { g.strokeStyle = COLOURS.flagged; g.lineWidth = 1.5; g.stroke(); }
     }
     map.generated.forEach((p, k) => {
       const [x, y] = this.toPixel(p.nx, p.ny);
@@ -158,6 +163,7 @@ export class MapView extends EventTarget {
     $("tooltip-name").textContent = p.name;
     $("tooltip-user").textContent = p.username ? msg("by_user", { user: p.username }) : p.license_name;
     $("tooltip-licence").textContent = p.username ? p.license_name : "";
+    $("tooltip-genai").textContent = p.origin === "local" ? "" : msg("genai_line", { label: p.gen_ai });
     $("tooltip-flags").textContent = p.warning;
     $("tooltip-flags").hidden = !p.warning;
     tip.hidden = false;

@@ -7,7 +7,9 @@ Serves, on 127.0.0.1 with CORS headers (``Access-Control-Allow-Origin: *``):
 
 - ``GET /apiv2/search/`` (and the older ``/apiv2/search/text/``): APIv2-shaped JSON
   ``{count, next, previous, results}``; honours ``query``, ``page_size`` (clamped to 150),
-  ``fields`` and a ``duration:[a TO b]`` filter. Sounds are real drum samples from Debian's
+  ``fields``, a ``duration:[a TO b]`` filter and a ``gen_ai_preference:("a" OR "b")`` filter
+  (results cycle through the four ``gen_ai_preference`` values and one without the field, which
+  that filter leaves out). Sounds are real drum samples from Debian's
   ``hydrogen-drumkits`` (WAV and FLAC); a query word that matches file names (``kick``,
   ``snare``, ...) selects those, any other query returns the kits in a fixed order.
 - ``GET /previews/<id>.<ext>``: the sample's bytes (``audio/wav`` or ``audio/flac``).
@@ -45,6 +47,8 @@ LICENCES = (
     "http://creativecommons.org/licenses/by-nc/3.0/",
     "https://creativecommons.org/licenses/sampling+/1.0/",
 )
+# the uploaders' generative-AI preferences, cycled over the results (None: the field is absent)
+GENAI = ("no-additional-preferences", "open-source-models", "noncommercial-open-source-models", "no-gen-ai", None)
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_USER = "<b>bold</b>&amp;"
 MAX_PAGE = 150
@@ -107,6 +111,12 @@ class Library:
             if len(out) >= limit:
                 break
         return out
+
+
+def parse_genai_filter(flt: str) -> set[str] | None:
+    """The preferences a ``gen_ai_preference:(...)`` filter allows (None: no such filter)."""
+    m = re.search(r"gen_ai_preference:\(([^)]*)\)", flt or "")
+    return set(re.findall(r'"([^"]+)"', m.group(1))) if m else None
 
 
 def parse_duration_filter(flt: str) -> tuple[float, float]:
@@ -186,12 +196,18 @@ class Handler(BaseHTTPRequestHandler):
         if query.strip().lower() == "nothing-at-all":
             return self._json(200, {"count": 0, "next": None, "previous": None, "results": []})
         lo, hi = parse_duration_filter(params.get("filter", ""))
-        sounds = self.library.search(query, lo, hi, page_size)
+        allowed = parse_genai_filter(params.get("filter", ""))
+        sounds = self.library.search(query, lo, hi, MAX_PAGE * 2 if allowed is not None else page_size)
         q = query.strip().lower()
         host = f"http://{self.headers.get('Host') or '127.0.0.1'}"
         fields = params.get("fields", "id,name,tags,username,license").split(",")
         results = []
         for k, s in enumerate(sounds):
+            genai = GENAI[(s["id"] - 100000) % len(GENAI)]
+            if allowed is not None and genai not in allowed:
+                continue
+            if len(results) >= page_size:
+                break
             ext = s["path"].suffix.lower().lstrip(".")
             mode = ""
             if q in ("broken", "all-broken"):
@@ -217,6 +233,8 @@ class Handler(BaseHTTPRequestHandler):
                 },
                 "url": f"https://freesound.org/people/{user}/sounds/{s['id']}/",
             }
+            if genai is not None:
+                full["gen_ai_preference"] = genai
             results.append({f: full[f] for f in fields if f in full})
         return self._json(200, {"count": len(results), "next": None, "previous": None, "results": results})
 

@@ -24,24 +24,21 @@ def licence_warning(noncommercial: bool, sampling: bool) -> str:
     return ""
 
 
-def flags_text(noncommercial: list[str], sampling: list[str]) -> str:
-    """What a generated sound's flags say, naming the sources that set them (or ``""``)."""
-    parts = []
-    if noncommercial:
-        parts.append(msg("flag_nc", names=", ".join(noncommercial)))
-    if sampling:
-        parts.append(msg("flag_sampling", names=", ".join(sampling)))
-    return " ".join(parts)
+# A generated sound's flags, in the order shown: (kind, sentence key, badge key)
+FLAGS = (("nc", "flag_nc", "badge_nc"), ("sampling", "flag_sampling", "badge_sampling"),
+         ("genai_nc", "flag_genai_nc", "badge_genai_nc"), ("declined", "flag_declined", "badge_declined"))
 
 
-def badges(noncommercial: list[str], sampling: list[str]) -> list[dict[str, str]]:
-    """The history's badges: ``[{kind, label, title}]`` for ``nc`` and ``sampling``."""
-    out = []
-    if noncommercial:
-        out.append({"kind": "nc", "label": msg("badge_nc"), "title": flags_text(noncommercial, [])})
-    if sampling:
-        out.append({"kind": "sampling", "label": msg("badge_sampling"), "title": flags_text([], sampling)})
-    return out
+def flags_text(flagged: dict[str, list[str]]) -> str:
+    """What a generated sound's flags say, naming the sources that set them (or ``""``);
+    ``flagged``: flag kind (see :data:`FLAGS`) -> source names."""
+    return " ".join(msg(key, names=", ".join(flagged[kind])) for kind, key, _ in FLAGS if flagged.get(kind))
+
+
+def badges(flagged: dict[str, list[str]]) -> list[dict[str, str]]:
+    """The history's badges: ``[{kind, label, title}]``, one per flag that is set."""
+    return [{"kind": kind, "label": msg(badge), "title": msg(key, names=", ".join(flagged[kind]))}
+            for kind, key, badge in FLAGS if flagged.get(kind)]
 
 
 @dataclass
@@ -52,6 +49,13 @@ class Credits:
     tags: dict[str, str]  # WAV INFO tags
     noncommercial: list[str] = field(default_factory=list)  # names of NC-licensed sources used
     sampling: list[str] = field(default_factory=list)  # names of Sampling+-licensed sources used
+    genai_nc: list[str] = field(default_factory=list)  # sources allowing generative AI only non-commercially
+    declined: list[str] = field(default_factory=list)  # sources whose uploaders declined generative AI
+
+    @property
+    def flagged(self) -> dict[str, list[str]]:
+        """Flag kind -> the names of the sources that set it."""
+        return {"nc": self.noncommercial, "sampling": self.sampling, "genai_nc": self.genai_nc, "declined": self.declined}
 
 
 def credit_mix(used: list[tuple[Any, float]], title: str) -> Credits:
@@ -60,12 +64,20 @@ def credit_mix(used: list[tuple[Any, float]], title: str) -> Credits:
     :class:`intellimixer.sources.Source`)."""
     text, tags = freesound.attribution([(s.credit_meta(), w) for s, w in used], title)
     tags = {**tags, "ICMT": ("Made from: " + tags["ICMT"])[:4000]}
-    nc, smp = [], []
+    c = Credits(text, tags)
     for s, _ in used:
         is_nc, is_smp = s.licence_flags()
         name = s.public()["name"]
         if is_smp:
-            smp.append(name)
+            c.sampling.append(name)
         elif is_nc:
-            nc.append(name)
-    return Credits(text, tags, nc, smp)
+            c.noncommercial.append(name)
+        genai = s.genai()
+        if genai and genai["declined"]:
+            c.declined.append(name)
+        elif genai and genai["noncommercial"]:
+            c.genai_nc.append(name)
+    flags = flags_text(c.flagged)
+    if flags:  # the restrictions travel inside the file too (the INFO chunk's copyright field)
+        c.tags["ICOP"] = flags[:2000]
+    return c

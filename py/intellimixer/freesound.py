@@ -17,9 +17,33 @@ from urllib.parse import urlencode
 from .strings import msg
 
 API_BASE = "https://freesound.org/apiv2"
-FIELDS = "id,name,username,license,duration,previews,url"
+FIELDS = "id,name,username,license,duration,previews,url,gen_ai_preference"
 MAX_PAGE_SIZE = 150
 PREVIEW_KEYS = ("preview-hq-mp3", "preview-hq-ogg", "preview-lq-mp3", "preview-lq-ogg")
+
+
+# The uploader's stated preference about generative AI (the API's ``gen_ai_preference``;
+# Freesound's settings AI_PREF_*): code -> (label key in strings.json, declines, non-commercial).
+# Our model and app are open source, so "open-source models" preferences allow the use;
+# the non-commercial one makes what is made from the sound non-commercial.
+GENAI_PREFERENCES = {
+    "no-additional-preferences": ("genai_none", False, False),
+    "open-source-models": ("genai_open", False, False),
+    "noncommercial-open-source-models": ("genai_open_nc", False, True),
+    "no-gen-ai": ("genai_declined", True, False),
+}
+GENAI_UNSPECIFIED = "unspecified"  # absent or unknown: shown as such, not a refusal
+# Search filter: only sounds whose uploaders allow generative use (the field is filterable)
+GENAI_ALLOWED_FILTER = "gen_ai_preference:(" + " OR ".join(
+    f'"{code}"' for code, (_, declines, _) in GENAI_PREFERENCES.items() if not declines) + ")"
+
+
+def genai_info(value) -> dict:
+    """Read a ``gen_ai_preference`` value: ``{"code", "label", "declined", "noncommercial"}``
+    (an absent or unknown value is ``"unspecified"``: neither declined nor restricted)."""
+    code = value if isinstance(value, str) and value in GENAI_PREFERENCES else GENAI_UNSPECIFIED
+    key, declined, nc = GENAI_PREFERENCES.get(code, ("genai_unspecified", False, False))
+    return {"code": code, "label": msg(key), "declined": declined, "noncommercial": nc}
 
 
 class FreesoundError(Exception):
@@ -147,6 +171,7 @@ class Sound:
     duration: float
     preview_url: str
     url: str
+    gen_ai_preference: str = GENAI_UNSPECIFIED
 
     @property
     def licence(self) -> dict:
@@ -167,6 +192,7 @@ class Sound:
             "license_name": lic["name"], "noncommercial": lic["noncommercial"], "sampling": lic["sampling"],
             "attribution": lic["attribution"], "duration": self.duration, "preview_url": self.preview_url,
             "url": self.page_url, "credit": self.credit_line(),
+            "gen_ai_preference": genai_info(self.gen_ai_preference)["code"],
         }
 
 
@@ -201,6 +227,7 @@ def parse_search(obj) -> list[Sound]:
                     duration=float(r.get("duration") or 0.0),
                     preview_url=preview,
                     url=str(r.get("url") or ""),
+                    gen_ai_preference=genai_info(r.get("gen_ai_preference"))["code"],
                 )
             )
         except (TypeError, ValueError):
@@ -244,17 +271,20 @@ async def search(
     base_url: str = API_BASE,
     max_duration: float | None = 5.0,
     fetch=None,
+    genai_only: bool = False,
 ) -> list[Sound]:
     """Run a text search and return its sounds.
 
     Args:
         fetch: optional ``async (url) -> (status, text)`` replacing the default transport.
+        genai_only: ask only for sounds whose uploaders allow generative AI
+            (:data:`GENAI_ALLOWED_FILTER`).
 
     Raises:
         ValueError: bad query / page size (before any request).
         FreesoundError: any failed or empty search, with a user-facing message.
     """
-    url = search_url(query, page_size, token, base_url, max_duration)
+    url = search_url(query, page_size, token, base_url, max_duration, extra_filter=GENAI_ALLOWED_FILTER if genai_only else "")
     status, body = await (fetch or _fetch_text)(url)
     if not 200 <= status < 300:
         raise error_for_status(status, body)
@@ -272,7 +302,8 @@ def attribution(entries, title: str, app_url: str = "") -> tuple[str, dict[str, 
     Returns:
         ``(text, info)``: a plain-text credit list (one line per source, heaviest first,
         with its weight and licence; sources under non-commercial or sampling licences are
-        marked) and ``{"INAM", "IART", "ICMT", "ICOP"}`` tags for :func:`audio.write_wav`.
+        marked, each with its uploader's generative-AI preference) and ``{"INAM", "IART",
+        "ICMT", "ISFT"}`` tags for :func:`audio.write_wav`.
     """
     rows = sorted(((dict(m), float(w)) for m, w in entries), key=lambda r: -r[1])
     lines = [f"{title}", "Made with Audio Intellimixer from these sounds (weight = share of the mix):", ""]
@@ -289,10 +320,17 @@ def attribution(entries, title: str, app_url: str = "") -> tuple[str, dict[str, 
         elif lic["noncommercial"]:
             flag = "  [non-commercial]"
             notes.add(msg("licence_nc"))
+        genai = genai_info(meta.get("gen_ai_preference"))
+        if genai["declined"]:
+            flag += "  [declined generative AI]"
+            notes.add(msg("note_declined"))
+        elif genai["noncommercial"]:
+            flag += "  [gen AI: non-commercial]"
+            notes.add(msg("note_genai_nc"))
         credit = meta.get("credit") or (
             f"{meta.get('name', '')} by {meta.get('username', '')} -- {meta.get('url', '')} -- License: {lic['name']}"
         )
-        lines.append(f"- {w:6.1%}  {credit}{flag}")
+        lines.append(f"- {w:6.1%}  {credit} -- {msg('genai_line', label=genai['label'])}{flag}")
     if notes:
         lines += ["", *sorted(notes)]
     lines += ["", "Sounds from Freesound (https://freesound.org); credit the authors above as their licences require."]

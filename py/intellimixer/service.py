@@ -69,14 +69,16 @@ class Service:
 
     # --- sources ----------------------------------------------------------------------
 
-    async def search(self, query: Any, count: Any, token: Any) -> dict[str, Any]:
-        """Freesound text search; starts a batch. Returns the sounds to fetch."""
+    async def search(self, query: Any, count: Any, token: Any, genai_only: Any = False) -> dict[str, Any]:
+        """Freesound text search; starts a batch. Returns the sounds to fetch. ``genai_only``:
+        ask Freesound only for sounds whose uploaders allow generative AI."""
         query, count = rules.check_query(query), rules.check_count(count)
         self.session.require_model()
         cfg = self.config
         token = rules.choose_token(token, cfg.get("freesound_token"))
         sounds = await freesound.search(query, count, token, cfg.get("freesound_api") or freesound.API_BASE,
-                                        max_duration=float(cfg.get("max_duration", 5.0)), fetch=self._search_fetch)
+                                        max_duration=float(cfg.get("max_duration", 5.0)), fetch=self._search_fetch,
+                                        genai_only=bool(genai_only))
         batch = self.session.begin_batch(query, count=count)
         return {"batch": batch, "query": query, "sounds": [s.to_dict() for s in sounds][:count]}
 
@@ -102,6 +104,9 @@ class Service:
 
     async def set_dims(self, x: Any, y: Any) -> dict[str, Any]:
         return self.session.set_dims(int(x), int(y))
+
+    async def set_mix_options(self, include_declined: Any) -> dict[str, Any]:
+        return self.session.set_include_declined(bool(include_declined))
 
     async def map_state(self) -> dict[str, Any]:
         return {"map": self.session.map_state()}

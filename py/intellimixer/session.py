@@ -84,8 +84,9 @@ class Generated:
             "x": self.x, "y": self.y, "query": self.query,
             "filename": self.filename, "credits_filename": self.credits_filename,
             "noncommercial": list(c.noncommercial), "sampling": list(c.sampling),
-            "flags": credits.badges(c.noncommercial, c.sampling),
-            "flags_text": credits.flags_text(c.noncommercial, c.sampling),
+            "genai_nc": list(c.genai_nc), "declined": list(c.declined),
+            "flags": credits.badges(c.flagged),
+            "flags_text": credits.flags_text(c.flagged),
             "text": (f"#{self.number} {coords['x_label']} = {coords['x']}, {coords['y_label']} = {coords['y']}"
                      f" · {self.query}" + ("" if on_map else msg("earlier_model"))),
             "info": msg("generated_info", number=self.number, mix=mix, **coords),
@@ -104,6 +105,7 @@ class Session:
         self.query: str = DEFAULT_QUERY
         self.count: int = DEFAULT_SOUNDS
         self.history: list[Generated] = []  # every generated sound, oldest first
+        self.include_declined = False  # mix sources whose uploaders declined generative AI
         self._model_id = 0
         self._batch: Batch | None = None
         self._batches = 0
@@ -276,12 +278,22 @@ class Session:
         self.latents()
         return self._latents_cache[2]
 
-    def _latents64(self) -> np.ndarray:
-        """:meth:`latents` as float64 (what the latent rule computes in), cached with it."""
-        memo = self._memo()
-        if "f64" not in memo:
-            memo["f64"] = self.latents().astype(np.float64)
-        return memo["f64"]
+    def _mixable(self) -> tuple[list[Source], np.ndarray]:
+        """The sources a click mixes (every encoded one but those whose uploaders declined
+        generative AI, unless :attr:`include_declined`) and their latents as float64 (what
+        the latent rule computes in), cached with :meth:`latents`."""
+        memo, key = self._memo(), ("mix", self.include_declined)
+        if key not in memo:
+            enc = self._encoded()
+            keep = [k for k, s in enumerate(enc) if self.include_declined or not s.declined]
+            memo[key] = ([enc[k] for k in keep], self.latents()[keep].astype(np.float64) if keep else None)
+        return memo[key]
+
+    def set_include_declined(self, include: bool) -> dict[str, Any]:
+        """Whether sources whose uploaders declined generative AI enter mixes (for private
+        study; what is made from them is flagged). Returns ``{"map", "message"}``."""
+        self.include_declined = bool(include)
+        return {"map": self.map_state(), "message": msg("mix_declined_on" if include else "mix_declined_off")}
 
     def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """``((x0, x1), (y0, y1))``: the latent span of the plotted dims."""
@@ -323,7 +335,7 @@ class Session:
             "points": [self.point(s) for s in self._encoded()],
             "generated": [self._generated_point(g) for g in self.generated],
             "history": [g.public(g.model_id == self._model_id) for g in self.history],
-            "query": self.query, "count": self.count, "local": has_local,
+            "query": self.query, "count": self.count, "local": has_local, "include_declined": self.include_declined,
             "hash": make_hash(self.query, self.count, self.dims, None, local=has_local,
                               freesound=any(s.origin != "local" for s in self.sources)),
         }
@@ -368,13 +380,16 @@ class Session:
 
     # --- generation -------------------------------------------------------------------
 
-    def check_can_generate(self) -> tuple[Manifest, list[Source]]:
-        """The model and the encoded sources a click would use; AppError if either is missing."""
+    def check_can_generate(self) -> tuple[Manifest, list[Source], np.ndarray]:
+        """The model, the sources a click would mix and their latents; AppError if either
+        is missing."""
         m = self.require_model()
-        enc = self._encoded()
-        if not enc:
+        if not self._encoded():
             raise AppError(msg("no_sounds"))
-        return m, enc
+        mix, lat = self._mixable()
+        if not mix:
+            raise AppError(msg("all_declined"))
+        return m, mix, lat
 
     async def generate(self, nx: float, ny: float, n_iter: int | None = None) -> tuple[bytes, dict[str, Any]]:
         """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show:
@@ -388,11 +403,11 @@ class Session:
         """First half of :meth:`generate`: checks and the latent rule; the decoder input is
         ``result.z [D]``."""
         t0 = time.perf_counter()
-        m, enc = self.check_can_generate()
+        m, enc, lat = self.check_can_generate()
         if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
             raise AppError(msg("click_inside"))
         x, y = self.to_latent(nx, ny)
-        z, w = latent.idw_point(self._latents64(), self.dims, x, y)
+        z, w = latent.idw_point(lat, self.dims, x, y)
         return PendingSound(m, self.dims, x, y, z.astype(np.float32), w, enc, n_iter, t0, time.perf_counter())
 
     def finish_generate(self, pending: PendingSound, S: np.ndarray) -> tuple[bytes, dict[str, Any]]:

@@ -36,6 +36,19 @@ class Source:
         lic = freesound.licence_info(str(m.get("license") or m.get("license_name") or ""))
         return lic["noncommercial"], lic["sampling"]
 
+    def genai(self) -> dict[str, Any] | None:
+        """The uploader's generative-AI preference (:func:`freesound.genai_info`); None for
+        a local file (the user's own)."""
+        if self.origin == "local":
+            return None
+        return freesound.genai_info(self.meta.get("gen_ai_preference"))
+
+    @property
+    def declined(self) -> bool:
+        """Whether the uploader declined generative AI (kept out of mixes by default)."""
+        g = self.genai()
+        return bool(g and g["declined"])
+
     def credit_meta(self) -> dict[str, Any]:
         """The meta dict :func:`freesound.attribution` takes."""
         if self.origin == "local":
@@ -49,6 +62,12 @@ class Source:
         nc, sampling = self.licence_flags()
         local = self.origin == "local"
         name = str(m.get("name", self.key))
+        genai = self.genai()
+        warnings = [credits.licence_warning(nc, sampling)]
+        if genai and genai["declined"]:
+            warnings.append(msg("genai_declined_warning"))
+        elif genai and genai["noncommercial"]:
+            warnings.append(msg("genai_nc_warning"))
         return {
             "key": self.key,
             "origin": self.origin,
@@ -59,7 +78,9 @@ class Source:
             "credit": msg("local_credit", name=name) if local else str(m.get("credit", "")),
             "noncommercial": nc,
             "sampling": sampling,
-            "warning": credits.licence_warning(nc, sampling),
+            "gen_ai": genai["label"] if genai else msg("genai_local"),
+            "declined": bool(genai and genai["declined"]),
+            "warning": " ".join(w for w in warnings if w),
         }
 
 
