@@ -27,7 +27,7 @@ def test_search_url_fields_filter_page_size_token():
     assert u.path == "/apiv2/search/"
     q = {k: v[0] for k, v in parse_qs(u.query).items()}
     assert q["query"] == "foot step"
-    assert q["fields"] == "id,name,username,license,duration,previews,url"
+    assert q["fields"] == "id,name,username,license,duration,previews,url,gen_ai_preference"
     assert q["page_size"] == "20"
     assert q["filter"] == "duration:[0 TO 5]"
     assert q["token"] == "KEY"

@@ -80,6 +80,9 @@ def test_every_operation_through_the_protocol(client):
     dims = client("set_dims", 2, 2)
     assert dims["warning"] == msg("same_dims")
     assert client("set_dims", "0", "1")["warning"] == ""
+    mix = client("set_mix_options", True)
+    assert mix["map"]["include_declined"] is True and mix["message"] == msg("mix_declined_on")
+    assert client("set_mix_options", False)["map"]["include_declined"] is False
     ev, buffers = client("generate", 0.4, 0.6, 7)
     assert ev["ok"] and ev["ticket"] == 7 and buffers["wav"][:4] == b"RIFF"
     assert buffers["pcm"].dtype == np.float32 and buffers["pcm"].size == 16384
@@ -102,8 +105,9 @@ def test_every_operation_through_the_protocol(client):
     assert client("delete_generated", ev["number"])["message"] == msg("deleted_status", number=ev["number"])
     files = {p: run(client.service._fetch_bytes(f"x/{p}", p)) for p in ("manifest.json", "encoder.onnx", "decoder.onnx")}
     assert client("load_model_files", files)["model"]["latent_dim"] == 6
-    found = client("search", "  foot  step ", "3", "my-token")
+    found = client("search", "  foot  step ", "3", "my-token", True)
     assert found["query"] == "foot step" and "token=my-token" in client.urls[-1]
+    assert "gen_ai_preference%3A%28" in client.urls[-1]  # only sounds whose uploaders allow generative AI
     assert found["sounds"][0]["name"] == "<b>step</b>" and found["sounds"][0]["noncommercial"] is True
     batch = found["batch"]
     client("add_source", batch, json.dumps(found["sounds"][0]), burst(3), 16000)
@@ -137,8 +141,8 @@ def test_replies_that_break_the_declaration_are_caught():
 
 def test_search_needs_a_token_and_checks_its_input(client):
     client("load_model_url", "http://127.0.0.1/b/manifest.json")
-    for args, text in ((("", 20, "t"), msg("no_query")), (("kick", 0, "t"), msg("bad_count", max=150)),
-                       (("kick", 5, " "), msg("no_token"))):
+    for args, text in ((("", 20, "t", False), msg("no_query")), (("kick", 0, "t", False), msg("bad_count", max=150)),
+                       (("kick", 5, " ", False), msg("no_token"))):
         with pytest.raises(Exception) as exc:
             client("search", *args)
         assert protocol.error_fields(exc.value)["error"] == text

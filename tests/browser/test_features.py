@@ -75,10 +75,11 @@ def test_download_carries_credits_as_info_chunk_and_text(page, app_url, needs_nu
     for ln in lines:  # name, author, licence, URL, weight
         m = re.match(r"- +([\d.]+)%  (.+) by (.+) -- (https://freesound\.org/\S+) -- License: (.+)$", ln)
         assert m, ln
+        assert " -- generative AI: " in m.group(5)  # each source's stated preference
         if "BY-NC" in m.group(5):
-            assert ln.endswith("[non-commercial]")
+            assert "[non-commercial]" in ln
         if "Sampling+" in m.group(5):
-            assert ln.endswith("[sampling licence]")
+            assert "[sampling licence]" in ln
     assert 95 <= sum(float(ln[2:].split("%")[0]) for ln in lines) <= 100.5
     info = audio.read_info(wav)
     assert info["INAM"] == text.splitlines()[0] and info["INAM"].startswith("footstep, dim 1 = ")
