@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const nm = join(root, "node_modules");
 const out = join(root, "static", "vendor");
 
-const pins = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies;
+const pins = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).dependencies; // the runtime packages the build vendors (lint tools are devDependencies)
 const version = (pkg) => JSON.parse(readFileSync(join(nm, pkg, "package.json"), "utf8")).version;
 for (const pkg of Object.keys(pins)) {
   let v;
