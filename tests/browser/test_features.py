@@ -58,8 +58,9 @@ def test_download_carries_credits_as_info_chunk_and_text(page, app_url, needs_nu
     page.mouse.move(target["clientX"], target["clientY"])
     page.wait_for_selector("#tooltip-flags", state="visible")
     assert "Non-commercial" in page.inner_text("#tooltip-flags")
+    unflagged = {p["name"] for p in pts if not p["warning"]}  # no licence nor generative-AI restriction
     plain = [p for p in page.evaluate("window.intellimixer.points()")
-             if p["license_name"].startswith(("CC0", "CC BY 4"))][0]
+             if p["license_name"].startswith(("CC0", "CC BY 4")) and p["name"] in unflagged][0]
     page.mouse.move(plain["clientX"], plain["clientY"])
     page.wait_for_function("document.getElementById('tooltip-name').textContent === " + repr(plain["name"]))
     assert not page.is_visible("#tooltip-flags")
