@@ -58,21 +58,26 @@ def test_search_filter_asks_only_for_sounds_that_allow_it():
     assert flt[1] == "duration:[0 TO 5]"
 
 
-@pytest.fixture
-def session(tmp_path):
+def session_with(folder, codes) -> Session:
+    """A session whose map holds one Freesound sound per preference in ``codes``."""
     s = Session()
-    b = NativeBackend.open(make_bundle(tmp_path / "b", 6))
+    b = NativeBackend.open(make_bundle(folder, 6))
     run(s.set_model(b.manifest, b))
 
     async def go():
-        batch = s.begin_batch("rain", count=5)
-        for k, code in enumerate(CODES[:5]):
+        batch = s.begin_batch("rain", count=len(codes))
+        for k, code in enumerate(codes):
             snd = freesound.parse_search({"results": [result(k, code)]})[0]
             await s.add_source(batch, snd.to_dict(), burst(k), 16000)
         return s.commit_batch(batch)
 
     run(go())
     return s
+
+
+@pytest.fixture
+def session(tmp_path):
+    return session_with(tmp_path / "b", CODES[:5])
 
 
 def point_of(s, name):
@@ -121,18 +126,7 @@ def test_including_declined_sounds_flags_what_is_made(session):
 
 
 def test_a_map_of_declined_sounds_only_explains_itself(tmp_path):
-    s = Session()
-    b = NativeBackend.open(make_bundle(tmp_path / "b", 6))
-    run(s.set_model(b.manifest, b))
-
-    async def go():
-        batch = s.begin_batch("rain", count=2)
-        for k in range(2):
-            await s.add_source(batch, freesound.parse_search({"results": [result(k, "no-gen-ai")]})[0].to_dict(),
-                               burst(k), 16000)
-        s.commit_batch(batch)
-
-    run(go())
+    s = session_with(tmp_path / "b", ["no-gen-ai", "no-gen-ai"])
     with pytest.raises(AppError, match="declined generative AI"):
         run(s.generate(0.5, 0.5))
     s.set_include_declined(True)
