@@ -20,8 +20,8 @@ from intellimixer.strings import msg
 _MODULES = {}  # execution provider -> the onnxruntime-web module imported for it
 
 
-def _obj(value):
-    """Python dict/list -> plain JS object/array."""
+def js_object(value):
+    """Python dict/list -> plain JS object/array (nested dicts too)."""
     return to_js(value, dict_converter=js.Object.fromEntries)
 
 
@@ -116,9 +116,9 @@ class OrtBackend:
         try:
             for part in ("encoder", "decoder"):
                 spec = getattr(manifest, part)
-                opts = _obj({**options, "externalData": []})
+                opts = js_object({**options, "externalData": []})
                 if external:
-                    opts.externalData = _obj(external)
+                    opts.externalData = js_object(external)
                 try:
                     sess = await ort.InferenceSession.create(to_js(files[spec["file"]]), opts)
                 except Exception as exc:  # noqa: BLE001 - any JS error: the bundle is rejected, naming it

@@ -22,11 +22,6 @@ from intellimixer.strings import msg
 STATE = {"service": None, "config": {}, "ort": None, "threads": 1}
 
 
-def _obj(value):
-    """Python dict/list -> plain JS object/array."""
-    return to_js(value, dict_converter=js.Object.fromEntries)
-
-
 def _py(value):
     """A JS value as Python (objects and arrays converted; numbers and strings are already)."""
     return value.to_py() if hasattr(value, "to_py") else value
@@ -76,7 +71,7 @@ async def boot(config):
             # Loaded by URL: works for the CDN and for a local folder whose wheel was built
             # elsewhere (its hash may differ from pyodide-lock.json, hence no integrity check).
             url = cfg["packages_base"] + cfg["numpy_file"]
-            await pyodide_js.loadPackage(url, _obj({"checkIntegrity": False}))
+            await pyodide_js.loadPackage(url, ortweb.js_object({"checkIntegrity": False}))
         timings["numpy_s"] = round(time.perf_counter() - t0, 3)
 
     async def load_ort():
@@ -121,7 +116,7 @@ def generate(nx, ny, ticket):
         arrays = {name: to_js(value) for name, value in (buffers or {}).items()}
         if "timings_ms" in fields:
             fields["timings_ms"]["to_js"] = 1000 * (time.perf_counter() - t)
-        message = _obj({protocol.TAG: "generated", "json": protocol.event_json("generated", fields, arrays)})
+        message = ortweb.js_object({protocol.TAG: "generated", "json": protocol.event_json("generated", fields, arrays)})
         for name, arr in arrays.items():
             js.Reflect.set(message, name, arr)
         js.postMessage(message, to_js([arr.buffer for arr in arrays.values()]))
@@ -175,7 +170,7 @@ def _export(op):
         if not has_buffers:
             return protocol.ok_json(op, result or {})
         fields, buffers = result
-        out = _obj({name: to_js(value) for name, value in buffers.items()})
+        out = ortweb.js_object({name: to_js(value) for name, value in buffers.items()})
         out.json = protocol.ok_json(op, fields, buffers)
         return out
 

@@ -27,9 +27,15 @@ let mapView, scheduler, player, sources, history, share, models;
 
 // --- boot --------------------------------------------------------------------------------
 
+// The sentences, loaded first of all; a failed fetch waits for them to say what is missing.
+const stringsReady = loadStrings(abs("py/intellimixer/strings.json"));
+
 async function fetchJson(path, vendored = false) {
   const r = await fetch(abs(path), { cache: "no-cache" });
-  if (!r.ok) throw new Error(msg(vendored ? "missing_vendor" : "missing_file", { path, status: r.status }));
+  if (!r.ok) {
+    await stringsReady;
+    throw new Error(msg(vendored ? "missing_vendor" : "missing_file", { path, status: r.status }));
+  }
   return r.json();
 }
 
@@ -40,10 +46,9 @@ function onnxThreads(config) {
   return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
 }
 
-async function boot(protocol) {
+async function boot(startFiles) {
   setStatus(msg("boot_python"), "busy");
-  const [config, runtime, pyConfig] = await Promise.all([
-    fetchJson("static/config.json"), fetchJson("static/vendor/runtime.json", true), fetchJson("py/pyscript.json")]);
+  const [protocol, config, runtime, pyConfig] = await startFiles;
   app.config = config;
   const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
   const files = {};
@@ -289,18 +294,16 @@ function exposeForTests() {
 }
 
 async function start() {
-  const [protocol] = await Promise.all([fetchJsonRaw("py/intellimixer/protocol.json"), loadStrings(abs("py/intellimixer/strings.json"))]);
+  // every file the start needs is asked for at once (not after the sentences have arrived)
+  const startFiles = Promise.all([fetchJson("py/intellimixer/protocol.json"), fetchJson("static/config.json"),
+    fetchJson("static/vendor/runtime.json", true), fetchJson("py/pyscript.json")]);
+  startFiles.catch(() => {}); // (its failure is reported by boot)
+  await stringsReady;
   applyLimits();
-  await jobs.run("job_starting", () => boot(protocol));
+  await jobs.run("job_starting", () => boot(startFiles));
   timings.ready = performance.now() - t0;
   document.body.dataset.ready = models.model ? "1" : "0";
   try { await applyHash(); } catch (err) { setStatus(msg("link_failed", { error: err?.message || err }), "warn"); }
-}
-
-async function fetchJsonRaw(path) {
-  const r = await fetch(abs(path), { cache: "no-cache" });
-  if (!r.ok) throw new Error(`${path} is missing (HTTP ${r.status})`);
-  return r.json();
 }
 
 // Everything that needs no Python (nor the sentences) is wired at once: typing, the token,
