@@ -118,7 +118,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, n_scrub: int = 60, seed:
     for _ in range(n_clicks):
         x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
         t = time.perf_counter()
-        z, _ = latent.idw_point(mu, dims, x, y)
+        z, _ = latent.mix_point(mu, dims, x, y)
         wav = audio.write_wav(pipeline.latent_to_audio(model, z), m.sample_rate)
         clicks.append(time.perf_counter() - t)
         assert len(wav) > m.n_samples * 2
@@ -127,7 +127,7 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, n_scrub: int = 60, seed:
     t = time.perf_counter()
     for k in range(n_scrub):
         f = k / max(n_scrub - 1, 1)
-        z, _ = latent.idw_point(mu, dims, x0 + f * (x1 - x0), y0 + 0.5 * (y1 - y0))
+        z, _ = latent.mix_point(mu, dims, x0 + f * (x1 - x0), y0 + 0.5 * (y1 - y0))
         audio.write_wav(pipeline.latent_to_audio(model, z), m.sample_rate)
     scrub_s = time.perf_counter() - t
 

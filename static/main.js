@@ -3,8 +3,10 @@
 // previews with WebAudio (main thread only), draws and plays what the worker says, and shows
 // the status. Text from Freesound is always set with textContent, never as HTML.
 // Modules: worker-client (the protocol), strings (sentences and limits), status, map-view,
-// scrub (generation scheduling), player, sources, history, share, views, model-panel.
+// scrub (generation scheduling), player, sources, history, exporter (download options),
+// share, views, model-panel.
 import { PyWorker } from "./vendor/pyscript/core.js";
+import { Exporter } from "./exporter.js";
 import { History } from "./history.js";
 import { MapView } from "./map-view.js";
 import { ModelPanel } from "./model-panel.js";
@@ -23,7 +25,7 @@ const t0 = performance.now();
 const timings = {};
 const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
 const app = { config: null, client: null, worker: null };
-let mapView, scheduler, player, sources, history, share, models;
+let mapView, scheduler, player, sources, history, share, models, exporter;
 
 // --- boot --------------------------------------------------------------------------------
 
@@ -91,6 +93,8 @@ async function boot(startFiles) {
 
 function setMap(/* @protocol MapState */ map) {
   mapView.setMap(map);
+  $("mix-commercial").checked = map.commercial_only;
+  $("include-declined").checked = map.include_declined;
   history.render(map.history);
   if (map.points.length) share.replace(map.hash, mapView.scrub.active);
 }
@@ -144,12 +148,23 @@ async function setDims(dims = null) {
   if (r.warning) setStatus(r.warning, "warn");
 }
 
-async function setIncludeDeclined(include) {
+async function setMixOptions() {
   if (!models.model) return;
-  const r = await app.client.call("set_mix_options", include);
+  const include = $("include-declined").checked;
+  const r = await app.client.call("set_mix_options", include, $("mix-commercial").checked);
   if (!r.ok) { setStatus(r.error, "error"); return; }
   setMap(r.map);
-  setStatus(r.message, include ? "warn" : "ready");
+  if (r.message) setStatus(r.message, include ? "warn" : "ready");
+}
+
+// A download link of a generated sound (the panel's or a history item's): with export
+// options other than the sound's own, the worker exports it and the page saves that file.
+function onDownload(event) {
+  const a = event.target.closest("#download, #history a.download");
+  if (!a || exporter.plain) return;
+  event.preventDefault();
+  const number = a.id === "download" ? history.current : Number(a.closest("li").dataset.number);
+  if (number != null) exporter.save(number);
 }
 
 function playSource(/* @protocol Point */ p) {
@@ -201,7 +216,8 @@ function wireClient() {
   scheduler.settle = (r) => showView(client, "generated-view", "generated", r.number);
   share = new Share(client);
   models = new ModelPanel(client);
-  models.addEventListener("model", (e) => setMap(e.detail.result.map));
+  models.addEventListener("model", (e) => { exporter.fill(models.model.sample_rate); setMap(e.detail.result.map); });
+  exporter = new Exporter(client);
   sources = new Sources(client, { onMap: setMap, model: () => models.model });
   sources.initToken();
 }
@@ -235,7 +251,9 @@ function wirePage() {
     player.syncGenerated(history.get(history.current));
   });
   $("search-form").addEventListener("submit", search);
-  $("include-declined").addEventListener("change", (event) => setIncludeDeclined(event.target.checked));
+  $("include-declined").addEventListener("change", () => setMixOptions());
+  $("mix-commercial").addEventListener("change", () => setMixOptions());
+  document.addEventListener("click", onDownload);
   $("x-dim").addEventListener("change", () => setDims());
   $("y-dim").addEventListener("change", () => setDims());
   $("model-files").addEventListener("change", (event) => {

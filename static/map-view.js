@@ -104,8 +104,9 @@ export class MapView extends EventTarget {
       const [x, y] = this.toPixel(p.nx, p.ny), r = this.hover === p ? 7 : 5;
       g.beginPath(); g.arc(x, y, r, 0, 2 * Math.PI);
       g.fillStyle = p.origin === "local" ? COLOURS.local : COLOURS.freesound;
-      // declined generative AI: a hollow, crossed-out dot (a reference, not mixed by default)
-      g.globalAlpha = p.declined && !map.include_declined ? 0.45 : 1;
+      // declined generative AI: a hollow, crossed-out dot (a reference, not mixed by default);
+      // a source the mix options leave out of mixes is dimmed (it still plays)
+      g.globalAlpha = p.in_mix ? 1 : 0.45;
       if (p.declined) { g.strokeStyle = g.fillStyle; g.lineWidth = 1.5; g.stroke(); } else g.fill();
       if (p.declined) { g.beginPath(); g.moveTo(x - r, y + r); g.lineTo(x + r, y - r); g.stroke(); }
       g.globalAlpha = 1;

@@ -78,7 +78,8 @@ export class Sources {
     return jobs.run("job_search", async () => {
       const query = $("query").value;
       setStatus(msg("searching", { query: query.trim() }), "busy");
-      const found = await this.client.call("search", query, $("count").value, this.token, $("genai-only").checked);
+      const found = await this.client.call("search", query, $("count").value, this.token, $("genai-only").checked,
+        $("commercial-only").checked);
       if (!found.ok) { setStatus(found.error, "error"); return; }
       const sounds = found.sounds, total = sounds.length, sr = this.model().sample_rate;
       let done = 0, next = 0;

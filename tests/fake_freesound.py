@@ -7,9 +7,10 @@ Serves, on 127.0.0.1 with CORS headers (``Access-Control-Allow-Origin: *``):
 
 - ``GET /apiv2/search/`` (and the older ``/apiv2/search/text/``): APIv2-shaped JSON
   ``{count, next, previous, results}``; honours ``query``, ``page_size`` (clamped to 150),
-  ``fields``, a ``duration:[a TO b]`` filter and a ``gen_ai_preference:("a" OR "b")`` filter
+  ``fields``, a ``duration:[a TO b]`` filter, a ``gen_ai_preference:("a" OR "b")`` filter
   (results cycle through the four ``gen_ai_preference`` values and one without the field, which
-  that filter leaves out). Sounds are real drum samples from Debian's
+  that filter leaves out) and a ``license:("a" OR "b")`` filter by Freesound's licence names
+  (results cycle through CC0, CC BY 4.0, CC BY-NC 3.0 and Sampling+). Sounds are real drum samples from Debian's
   ``hydrogen-drumkits`` (WAV and FLAC); a query word that matches file names (``kick``,
   ``snare``, ...) selects those, any other query returns the kits in a fixed order.
 - ``GET /previews/<id>.<ext>``: the sample's bytes (``audio/wav`` or ``audio/flac``).
@@ -41,11 +42,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 DRUMKITS = Path("/usr/share/hydrogen/data/drumkits")
-LICENCES = (
-    "http://creativecommons.org/publicdomain/zero/1.0/",
-    "https://creativecommons.org/licenses/by/4.0/",
-    "http://creativecommons.org/licenses/by-nc/3.0/",
-    "https://creativecommons.org/licenses/sampling+/1.0/",
+LICENCES = (  # (deed URL, the licence's name in Freesound's search index)
+    ("http://creativecommons.org/publicdomain/zero/1.0/", "Creative Commons 0"),
+    ("https://creativecommons.org/licenses/by/4.0/", "Attribution 4.0"),
+    ("http://creativecommons.org/licenses/by-nc/3.0/", "Attribution NonCommercial"),
+    ("https://creativecommons.org/licenses/sampling+/1.0/", "Sampling+"),
 )
 # the uploaders' generative-AI preferences, cycled over the results (None: the field is absent)
 GENAI = ("no-additional-preferences", "open-source-models", "noncommercial-open-source-models", "no-gen-ai", None)
@@ -113,10 +114,15 @@ class Library:
         return out
 
 
+def parse_set_filter(field: str, flt: str) -> set[str] | None:
+    """The values a ``field:("a" OR "b")`` (or ``field:"a"``) filter allows (None: no such filter)."""
+    m = re.search(rf'{field}:(\(([^)]*)\)|"[^"]*")', flt or "")
+    return set(re.findall(r'"([^"]+)"', m.group(1))) if m else None
+
+
 def parse_genai_filter(flt: str) -> set[str] | None:
     """The preferences a ``gen_ai_preference:(...)`` filter allows (None: no such filter)."""
-    m = re.search(r"gen_ai_preference:\(([^)]*)\)", flt or "")
-    return set(re.findall(r'"([^"]+)"', m.group(1))) if m else None
+    return parse_set_filter("gen_ai_preference", flt)
 
 
 def parse_duration_filter(flt: str) -> tuple[float, float]:
@@ -197,14 +203,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {"count": 0, "next": None, "previous": None, "results": []})
         lo, hi = parse_duration_filter(params.get("filter", ""))
         allowed = parse_genai_filter(params.get("filter", ""))
-        sounds = self.library.search(query, lo, hi, MAX_PAGE * 2 if allowed is not None else page_size)
+        licences = parse_set_filter("license", params.get("filter", ""))
+        filtered = allowed is not None or licences is not None
+        sounds = self.library.search(query, lo, hi, MAX_PAGE * 4 if filtered else page_size)
         q = query.strip().lower()
         host = f"http://{self.headers.get('Host') or '127.0.0.1'}"
         fields = params.get("fields", "id,name,tags,username,license").split(",")
         results = []
         for k, s in enumerate(sounds):
             genai = GENAI[(s["id"] - 100000) % len(GENAI)]
-            if allowed is not None and genai not in allowed:
+            licence, licence_name = LICENCES[k % len(LICENCES)]
+            if (allowed is not None and genai not in allowed) or (licences is not None and licence_name not in licences):
                 continue
             if len(results) >= page_size:
                 break
@@ -225,7 +234,7 @@ class Handler(BaseHTTPRequestHandler):
                 "name": name,
                 "tags": [w for w in re.split(r"\W+", s["path"].stem.lower()) if w],
                 "username": user,
-                "license": LICENCES[k % len(LICENCES)],
+                "license": licence,
                 "duration": round(self.library.duration(s) or 0.0, 3),
                 "previews": {
                     "preview-hq-mp3": preview, "preview-lq-mp3": preview,

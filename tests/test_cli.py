@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,7 +44,38 @@ def test_generate_writes_model_length_wav(drums, tiny_bundle8, tmp_path):
     assert main(["generate", *files, "--model", str(tiny_bundle8), "--point", "0.1", "-0.2", "-o", str(out), "-q", "--iters", "8"]) == 0
     y, sr = sf.read(out)
     assert sr == 16000 and len(y) == 16384
-    assert np.abs(y).max() > 0.5  # not silent
+    assert np.abs(y).max() > 0.05  # not silent
+    assert np.abs(y).max() <= 10 ** (-0.3 / 20) + 1e-4  # the finished sound's peak ceiling
+    assert y[0] == 0 and y[-1] == 0  # starts and ends at silence
+    text = (tmp_path / "g-credits.txt").read_text()
+    assert "Made with Audio Intellimixer" in text and "(your local file)" in text
+
+
+def test_generate_json_lists_the_contributing_sources(drums, tiny_bundle8, tmp_path, capsys):
+    files = [str(f) for f in drums[:12]]
+    mapfile = tmp_path / "map.json"
+    main(["encode", *files, "--model", str(tiny_bundle8), "-o", str(mapfile), "-q"])
+    doc = json.loads(mapfile.read_text())
+    assert all(np.isfinite(s["level_db"]) for s in doc["sources"])
+    src = doc["sources"][4]
+    # 3 % of the span from source 4 (toward the map's centre)
+    x0, x1 = doc["x_range"]
+    x = src["x"] + 0.03 * (x1 - x0) * (1 if src["x"] < (x0 + x1) / 2 else -1)
+    out = tmp_path / "mix.wav"
+    capsys.readouterr()
+    assert main(["generate", str(mapfile), "--model", str(tiny_bundle8), "--point", str(x), str(src["y"]),
+                 "-o", str(out), "--json", "--rate", "48000", "--format", "pcm24", "--iters", "4"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["output"] == str(out) and rep["sample_rate"] == 48000 and rep["seconds"] == pytest.approx(16384 / 16000)
+    weights = [s["weight"] for s in rep["sources"]]
+    assert 1 <= len(weights) <= 8 and sum(weights) == pytest.approx(1, abs=1e-5) and weights == sorted(weights, reverse=True)
+    assert {s["file"] for s in rep["sources"]} <= set(files)
+    info = sf.info(out)
+    assert info.samplerate == 48000 and info.subtype == "PCM_24" and info.frames == round(16384 * 3)
+    # the credits list exactly the contributing sources
+    text = Path(rep["credits"]).read_text()
+    for f in files:
+        assert (Path(f).name in text) == (f in {s["file"] for s in rep["sources"]})
 
 
 def test_generate_on_a_source_reproduces_it(drums, tiny_bundle8, tmp_path, capsys):
@@ -52,17 +84,19 @@ def test_generate_on_a_source_reproduces_it(drums, tiny_bundle8, tmp_path, capsy
     main(["encode", *files, "--model", str(tiny_bundle8), "-o", str(mapfile), "-q"])
     src = json.loads(mapfile.read_text())["sources"][1]
     a, b = tmp_path / "a.wav", tmp_path / "b.wav"
-    main(["generate", str(mapfile), "--model", str(tiny_bundle8), "--point", str(src["x"]), str(src["y"]), "-o", str(a), "-q"])
-    main(["generate", str(mapfile), "--model", str(tiny_bundle8), "--point", str(src["x"] + 3), str(src["y"]), "-o", str(b), "-q"])
+    main(["generate", str(mapfile), "--model", str(tiny_bundle8), "--point", str(src["x"]), str(src["y"]), "-o", str(a), "-q",
+          "--format", "float32"])
+    main(["generate", str(mapfile), "--model", str(tiny_bundle8), "--point", str(src["x"] + 3), str(src["y"]), "-o", str(b), "-q",
+          "--format", "float32"])
     from intellimixer.model import NativeModel
-    from intellimixer.phase import synthesize
+    from intellimixer.pipeline import latent_to_audio
 
     m = NativeModel(tiny_bundle8)
-    expect = synthesize(m.decode(np.array(src["latent"]))[0], m.manifest)
+    expect = latent_to_audio(m, np.array(src["latent"]), level_db=src["level_db"])
     ya, _ = audio.read_wav(a.read_bytes())
     yb, _ = audio.read_wav(b.read_bytes())
-    assert np.max(np.abs(ya[:, 0] - expect)) < 1e-3
-    assert np.max(np.abs(yb[:, 0] - expect)) > 0.05
+    assert np.max(np.abs(ya[:, 0] - expect)) < 1e-4
+    assert np.max(np.abs(yb[:, 0] - expect)) > 0.01
 
 
 def test_grid_with_progress(drums, tiny_bundle8, tmp_path):

@@ -98,7 +98,7 @@ def test_declined_sounds_stay_on_the_map_but_out_of_mixes(session):
     e = info["map_update"]["entry"]
     assert e["declined"] == [] and e["genai_nc"] == ["s2"]
     assert [f["kind"] for f in e["flags"]] == ["genai_nc"]
-    assert audio.read_info(wav)["ICOP"] == msg("flag_genai_nc", names="s2")
+    assert audio.read_info(wav)["ICOP"] == msg("flags_summary", what=msg("flag_genai_nc_short", count=1))
 
 
 def test_credits_state_each_sources_preference(session):
@@ -112,24 +112,24 @@ def test_credits_state_each_sources_preference(session):
 
 
 def test_including_declined_sounds_flags_what_is_made(session):
-    r = session.set_include_declined(True)
+    r = session.set_mix_options(True, False)
     assert r["message"] == msg("mix_declined_on") and r["map"]["include_declined"] is True
     declined = point_of(session, "s3")
     wav, info = run(session.generate(declined["nx"], declined["ny"]))
     assert info["weights"][0]["name"] == "s3" and info["weights"][0]["weight"] > 0.99
     e = info["map_update"]["entry"]
     assert e["declined"] == ["s3"] and "declined" in [f["kind"] for f in e["flags"]]
-    assert msg("flag_declined", names="s3") in e["flags_text"]
+    assert msg("flag_declined_short", count=1) in e["flags_text"]
     assert "[declined generative AI]" in info["credits_text"] and msg("note_declined") in info["credits_text"]
-    assert msg("flag_declined", names="s3") in audio.read_info(wav)["ICOP"]
-    assert session.set_include_declined(False)["map"]["include_declined"] is False
+    assert msg("flag_declined_short", count=1) in audio.read_info(wav)["ICOP"]
+    assert session.set_mix_options(False, False)["map"]["include_declined"] is False
 
 
 def test_a_map_of_declined_sounds_only_explains_itself(tmp_path):
     s = session_with(tmp_path / "b", ["no-gen-ai", "no-gen-ai"])
     with pytest.raises(AppError, match="declined generative AI"):
         run(s.generate(0.5, 0.5))
-    s.set_include_declined(True)
+    s.set_mix_options(True, False)
     wav, _ = run(s.generate(0.5, 0.5))
     assert np.abs(audio.read_wav(wav)[0]).max() > 0.1
 
@@ -144,3 +144,18 @@ def test_the_stand_in_cycles_the_values_and_honours_the_filter():
         allowed = run(freesound.search("kick", 10, "test-token", base, max_duration=None, genai_only=True))
     assert {s.gen_ai_preference for s in every} == {c for c in GENAI if c} | {"unspecified"}
     assert len(allowed) == 10 and not any(s.gen_ai_preference in ("no-gen-ai", "unspecified") for s in allowed)
+
+
+def test_the_licence_filter_asks_freesound_for_commercial_licences_only():
+    from fake_freesound import FakeFreesound, parse_set_filter
+
+    assert parse_set_filter("license", freesound.COMMERCIAL_FILTER) == {"Creative Commons 0", "Attribution", "Attribution 4.0"}
+    with FakeFreesound() as fs:
+        every = run(freesound.search("kick", 12, "test-token", fs.api_url, max_duration=None))
+        only = run(freesound.search("kick", 12, "test-token", fs.api_url, max_duration=None, commercial_only=True))
+        both = run(freesound.search("kick", 12, "test-token", fs.api_url, max_duration=None, commercial_only=True, genai_only=True))
+        sent = fs.requests[-1]["filter"]
+    assert any(s.licence["noncommercial"] or s.licence["sampling"] for s in every)
+    assert len(only) == 12 and not any(s.licence["noncommercial"] or s.licence["sampling"] for s in only)
+    assert both and "license:(" in sent and "gen_ai_preference:(" in sent
+    assert not any(s.gen_ai_preference in ("no-gen-ai", "unspecified") for s in both)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine_util import burst, run
-from intellimixer import protocol
+from intellimixer import audio, protocol
 from intellimixer.strings import msg
 
 pytest.importorskip("onnxruntime")
@@ -80,9 +80,9 @@ def test_every_operation_through_the_protocol(client):
     dims = client("set_dims", 2, 2)
     assert dims["warning"] == msg("same_dims")
     assert client("set_dims", "0", "1")["warning"] == ""
-    mix = client("set_mix_options", True)
+    mix = client("set_mix_options", True, False)
     assert mix["map"]["include_declined"] is True and mix["message"] == msg("mix_declined_on")
-    assert client("set_mix_options", False)["map"]["include_declined"] is False
+    assert client("set_mix_options", False, False)["map"]["include_declined"] is False
     ev, buffers = client("generate", 0.4, 0.6, 7)
     assert ev["ok"] and ev["ticket"] == 7 and buffers["wav"][:4] == b"RIFF"
     assert buffers["pcm"].dtype == np.float32 and buffers["pcm"].size == 16384
@@ -91,6 +91,13 @@ def test_every_operation_through_the_protocol(client):
     assert entry["info"].startswith(f"#{ev['number']} at dim 1 = ") and "drop" in entry["info"]
     view, bufs = client("view", "generated", ev["number"], 100)
     assert bufs["env"].size == 200 and view["label"].startswith("Spectrogram (0 to 8000 Hz)")
+    exp, bufs = client("export_sound", ev["number"], 48000, "pcm24")
+    assert exp["sample_rate"] == 48000 and exp["filename"] == entry["filename"] and "48000 Hz, 24-bit" in exp["message"]
+    y, sr = audio.read_wav(bytes(bufs["wav"]))
+    assert sr == 48000 and y.shape[0] == 16384 * 3 and audio.read_info(bytes(bufs["wav"]))["INAM"]
+    with pytest.raises(Exception) as exc:
+        client("export_sound", ev["number"], 22050, "pcm16")
+    assert "44100" in protocol.error_fields(exc.value)["error"]
     key = done["map"]["points"][0]["key"]
     assert client("view", "source", key, 50)[0]["title"] == "drop 0.wav"
     text = client("describe_point", 0.5, 0.5)["text"]
@@ -105,7 +112,7 @@ def test_every_operation_through_the_protocol(client):
     assert client("delete_generated", ev["number"])["message"] == msg("deleted_status", number=ev["number"])
     files = {p: run(client.service._fetch_bytes(f"x/{p}", p)) for p in ("manifest.json", "encoder.onnx", "decoder.onnx")}
     assert client("load_model_files", files)["model"]["latent_dim"] == 6
-    found = client("search", "  foot  step ", "3", "my-token", True)
+    found = client("search", "  foot  step ", "3", "my-token", True, False)
     assert found["query"] == "foot step" and "token=my-token" in client.urls[-1]
     assert "gen_ai_preference%3A%28" in client.urls[-1]  # only sounds whose uploaders allow generative AI
     assert found["sounds"][0]["name"] == "<b>step</b>" and found["sounds"][0]["noncommercial"] is True
@@ -141,8 +148,8 @@ def test_replies_that_break_the_declaration_are_caught():
 
 def test_search_needs_a_token_and_checks_its_input(client):
     client("load_model_url", "http://127.0.0.1/b/manifest.json")
-    for args, text in ((("", 20, "t", False), msg("no_query")), (("kick", 0, "t", False), msg("bad_count", max=150)),
-                       (("kick", 5, " ", False), msg("no_token"))):
+    for args, text in ((("", 20, "t", False, False), msg("no_query")), (("kick", 0, "t", False, False), msg("bad_count", max=150)),
+                       (("kick", 5, " ", False, False), msg("no_token"))):
         with pytest.raises(Exception) as exc:
             client("search", *args)
         assert protocol.error_fields(exc.value)["error"] == text

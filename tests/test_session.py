@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import wave
 from pathlib import Path
 
@@ -494,3 +495,47 @@ def test_map_update_applied_to_the_previous_map_gives_the_new_map(session, monke
 
 def json_roundtrip(x):
     return json.loads(json.dumps(x))
+
+
+def test_mix_option_commercial_only_keeps_nc_and_sampling_sources_out(session):
+    load_freesound(session, kinds=("cc0", "by", "nc", "sampling", "cc0", "by"))
+    r = session.set_mix_options(False, True)
+    assert r["message"] == msg("mix_commercial_on") and r["map"]["commercial_only"] is True
+    points = {p["name"]: p for p in r["map"]["points"]}
+    assert not points["nc-sound"]["in_mix"] and not points["sampling-sound"]["in_mix"]
+    assert points["cc0-sound"]["in_mix"] and msg("left_out_mix") in points["nc-sound"]["warning"]
+    for p in points.values():  # everywhere on the map, right on the NC source included
+        for nx, ny in ((p["nx"], p["ny"]), (0.5, 0.5), (0.05, 0.95)):
+            _, info = run(session.generate(nx, ny))
+            names = {w["name"] for w in info["weights"]}
+            assert not names & {"nc-sound", "sampling-sound"}
+            e = info["map_update"]["entry"]
+            assert e["noncommercial"] == [] and e["sampling"] == [] and e["flags_text"] == ""
+            assert "nc-sound" not in info["credits_text"] and "sampling-sound" not in info["credits_text"]
+    assert session.set_mix_options(False, False)["message"] == msg("mix_commercial_off")
+    assert session.set_mix_options(False, False)["message"] == ""  # nothing changed, nothing said
+
+
+def test_a_map_without_commercial_sources_says_which_option(session):
+    load_freesound(session, kinds=("nc", "sampling"))
+    session.set_mix_options(False, True)
+    with pytest.raises(AppError, match="allows commercial use"):
+        run(session.generate(0.5, 0.5))
+
+
+def test_credits_and_flags_list_only_the_contributing_sources(session):
+    load_freesound(session, kinds=("cc0",) * 20 + ("nc",))
+    pts = {p["name"]: p for p in session.map_state()["points"]}
+    far = [p for n, p in pts.items() if n != "nc-sound"]
+    # a click on a cc0 source far from the NC one: NC gets nothing and is neither credited nor flagged
+    nc = pts["nc-sound"]
+    p = max(far, key=lambda q: math.hypot(q["nx"] - nc["nx"], q["ny"] - nc["ny"]))
+    _, info = run(session.generate(p["nx"], p["ny"]))
+    lines = [ln for ln in info["credits_text"].splitlines() if ln.startswith("- ")]
+    assert len(lines) == 1 and info["map_update"]["entry"]["flags"] == []
+    _, info = run(session.generate(0.5, 0.5))
+    lines = [ln for ln in info["credits_text"].splitlines() if ln.startswith("- ")]
+    assert 1 <= len(lines) <= 8
+    flags_text = info["map_update"]["entry"]["flags_text"]
+    assert ("nc-sound" in info["credits_text"]) == bool(flags_text)
+    assert len(flags_text) < 200  # a short sentence, the list is in the credits

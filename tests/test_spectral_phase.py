@@ -103,7 +103,8 @@ def test_synthesize_from_representation(drums, tiny_bundle8):
     S = spectral.analyze(x, m.stft, m.representation)
     y = phase.synthesize(S[None, None], m, n_iter=32)
     assert y.shape == (m.n_samples,)
-    assert 0.98 < np.abs(y).max() <= 0.99 + 1e-6
+    # at the magnitude's own scale: the prepared input peaks at 0.99, so does its rebuild (within GL's error)
+    assert 0.8 < np.abs(y).max() < 1.1
     S2 = spectral.analyze(y, m.stft, m.representation)
     # log-spectral distance in dB over bins above the floor
     lsd = np.sqrt(np.mean(((S - S2) * 80.0)[S > 0.05] ** 2))

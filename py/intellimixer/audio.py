@@ -139,14 +139,32 @@ def _info_chunk(info: dict[str, str]) -> bytes:
     return b"LIST" + struct.pack("<I", len(body)) + body
 
 
-def write_wav(x: np.ndarray, sr: int, info: dict[str, str] | None = None) -> bytes:
-    """Encode float audio as a 16-bit PCM WAV file.
+SAMPLE_FORMATS = {"pcm16": (_WAVE_FORMAT_PCM, 2), "pcm24": (_WAVE_FORMAT_PCM, 3), "float32": (_WAVE_FORMAT_FLOAT, 4)}
+
+
+def _encode_samples(x: np.ndarray, sample_format: str) -> bytes:
+    """float32 ``[n, channels]`` in [-1, 1] -> interleaved little-endian sample bytes."""
+    if sample_format == "float32":
+        return np.clip(x, -1.0, 1.0).astype("<f4").tobytes()
+    if sample_format == "pcm16":
+        return np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    if sample_format == "pcm24":
+        v = np.round(np.clip(x, -1.0, 1.0).astype(np.float64) * 8388607.0).astype("<i4")
+        return v.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    raise ValueError(f"unknown sample format {sample_format!r}; expected one of {', '.join(SAMPLE_FORMATS)}")
+
+
+def write_wav(x: np.ndarray, sr: int, info: dict[str, str] | None = None, sample_format: str = "pcm16") -> bytes:
+    """Encode float audio as a WAV file.
 
     Args:
         x: float ``[n]`` or ``[n, channels]``, clipped to [-1, 1].
         sr: sample rate in Hz.
         info: optional RIFF INFO tags (``{"INAM": title, "IART": artist, "ICMT": comment}``),
             appended as a ``LIST`` chunk after the audio data.
+        sample_format: ``"pcm16"``, ``"pcm24"`` (both through :mod:`wave`) or ``"float32"``
+            (IEEE float, format tag 3, with the ``fact`` chunk it requires; :mod:`wave` writes
+            only PCM).
 
     Returns:
         the file's bytes.
@@ -154,14 +172,22 @@ def write_wav(x: np.ndarray, sr: int, info: dict[str, str] | None = None) -> byt
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 1:
         x = x[:, None]
-    pcm = np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2")
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(x.shape[1])
-        w.setsampwidth(2)
-        w.setframerate(int(sr))
-        w.writeframes(pcm.tobytes())
-    out = buf.getvalue()
+    raw = _encode_samples(x, sample_format)
+    tag, width = SAMPLE_FORMATS[sample_format]
+    if tag == _WAVE_FORMAT_PCM:
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(x.shape[1])
+            w.setsampwidth(width)
+            w.setframerate(int(sr))
+            w.writeframes(raw)
+        out = buf.getvalue()
+    else:
+        ch = x.shape[1]
+        fmt = struct.pack("<HHIIHHH", tag, ch, int(sr), int(sr) * ch * width, ch * width, 8 * width, 0)
+        body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"fact" + struct.pack("<II", 4, x.shape[0])
+                + b"data" + struct.pack("<I", len(raw)) + raw + (b"\0" if len(raw) & 1 else b""))
+        out = b"RIFF" + struct.pack("<I", len(body)) + body
     if info:
         chunk = _info_chunk(info)
         out = b"RIFF" + struct.pack("<I", len(out) - 8 + len(chunk)) + out[8:] + chunk
@@ -284,11 +310,13 @@ def prepare(
     n_samples: int,
     silence_db: float = -60.0,
     align_onset: bool = True,
+    trim_fade: int = 64,
 ) -> np.ndarray:
     """Turn decoded audio into the model's input signal.
 
     Mono mix-down, resampling to ``sample_rate`` if needed, start at the onset (first block
-    within 40 dB of the peak), trim/pad to ``n_samples``, peak-normalise to 0.99.
+    within 40 dB of the peak), trim/pad to ``n_samples`` (a longer sound fades out over its
+    last ``trim_fade`` samples), peak-normalise to 0.99.
 
     Args:
         x: float ``[n]`` or ``[n, channels]``.
@@ -313,7 +341,7 @@ def prepare(
         x = resample(x, sr, sample_rate)
     if align_onset:
         x = x[onset(x) :]
-    return normalize_peak(fit_length(x, n_samples))
+    return normalize_peak(fit_length(x, n_samples, fade=trim_fade))
 
 
 def envelope(x: np.ndarray, width: int) -> np.ndarray:

@@ -5,7 +5,11 @@
     intellimixer grid SOUNDS... --n 4 -o DIR              N x N sounds over the map
 
 SOUNDS are audio files or folders (wav natively; flac/ogg/mp3 through soundfile), or a
-map JSON written by ``encode`` (no re-encoding).  Dims are 1-based as in the app.
+map JSON written by ``encode`` (no re-encoding).  Dims are 1-based as in the app. A sound
+is made as the page makes it: the same click rule (:func:`intellimixer.latent.mix_point`
+over the map's axis ranges), the same finishing (fades, the level of the sources that
+shaped it) and the same export options (``--rate``, ``--format``); its credits go into the
+WAV's INFO chunk and a ``...-credits.txt`` beside it.
 """
 from __future__ import annotations
 
@@ -14,12 +18,14 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__, audio, latent, pipeline
+from . import __version__, audio, credits, export, finishing, latent, pipeline
 from .model import ManifestError, NativeModel
+from .sources import Source
 
 AUDIO_EXTS = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"}
 
@@ -61,15 +67,17 @@ def encode_files(model: NativeModel, files: list[Path], quiet: bool = False) -> 
     """Read, prepare, analyse and encode ``files``.
 
     Returns ``(sources, errors)``: one dict per usable file (``file``, ``latent`` = mu as a
-    list) and one message per file that failed (the others still load).
+    list, ``level_db``: its level, what a mix's level follows) and one message per file that
+    failed (the others still load).
     """
     m = model.manifest
-    specs, names, errors = [], [], []
+    specs, names, levels, errors = [], [], [], []
     bar = None if quiet else Progress(len(files), "encoding")
     for k, f in enumerate(files):
         try:
             x, sr = audio.read_audio(f)
             specs.append(pipeline.model_input(x, sr, m))
+            levels.append(pipeline.source_level(x, sr, m))
             names.append(str(f))
         except (audio.AudioError, OSError) as e:
             errors.append(f"{f}: {e}")
@@ -78,24 +86,42 @@ def encode_files(model: NativeModel, files: list[Path], quiet: bool = False) -> 
     sources = []
     if specs:
         mu, _ = model.encode(np.stack(specs))
-        sources = [{"file": n, "latent": [round(float(v), 6) for v in z]} for n, z in zip(names, mu)]
+        sources = [{"file": n, "latent": [round(float(v), 6) for v in z], "level_db": round(lv, 3)}
+                   for n, z, lv in zip(names, mu, levels)]
     return sources, errors
 
 
-def load_sources(model: NativeModel, inputs: list[str], quiet: bool) -> np.ndarray:
-    """Latents ``[K, D]`` from a map JSON or from audio files; exits on failure."""
+@dataclass
+class MapSources:
+    """The sounds on the map: their files, latents ``[K, D]`` and levels (dBFS RMS, ``-inf``
+    where unknown)."""
+
+    files: list[str]
+    latents: np.ndarray
+    levels: np.ndarray
+
+    def credit_sources(self) -> list[Source]:
+        """Each file as a local source (for :func:`intellimixer.credits.credit_mix`)."""
+        return [Source(f, {"name": Path(f).name}, np.zeros(0, np.float32), 0, "local") for f in self.files]
+
+
+def load_sources(model: NativeModel, inputs: list[str], quiet: bool) -> MapSources:
+    """The map's sources from a map JSON or from audio files; exits on failure."""
     if len(inputs) == 1 and inputs[0].endswith(".json"):
         data = json.loads(Path(inputs[0]).read_text())
-        z = np.array([s["latent"] for s in data["sources"]], dtype=np.float32)
+        rows = data["sources"]
+        z = np.array([s["latent"] for s in rows], dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != model.manifest.latent_dim:
             sys.exit(f"error: {inputs[0]} holds latents of size {z.shape[-1]}, the model's is {model.manifest.latent_dim}")
-        return z
+        levels = np.array([s.get("level_db", -np.inf) for s in rows], dtype=np.float64)
+        return MapSources([str(s.get("file", f"source {k + 1}")) for k, s in enumerate(rows)], z, levels)
     sources, errors = encode_files(model, expand_sources(inputs), quiet)
     for e in errors:
         print(f"warning: skipped {e}", file=sys.stderr)
     if not sources:
         sys.exit("error: none of the sounds could be used")
-    return np.array([s["latent"] for s in sources], dtype=np.float32)
+    return MapSources([s["file"] for s in sources], np.array([s["latent"] for s in sources], dtype=np.float32),
+                      np.array([s["level_db"] for s in sources], dtype=np.float64))
 
 
 def _dims(args, d: int) -> tuple[int, int]:
@@ -135,33 +161,59 @@ def cmd_encode(args, model: NativeModel) -> int:
     return 0
 
 
+def make_sound(model: NativeModel, src: MapSources, dims: tuple[int, int], x: float, y: float, args,
+               title: str) -> tuple[bytes, str, list[tuple[str, float]], int, float]:
+    """One sound at ``(x, y)`` on the map of ``dims``, as the page makes it.
+
+    Returns ``(wav bytes, credits text, [(file, weight)] of the contributing sources
+    (heaviest first), the file's sample rate, seconds)``.
+    """
+    m = model.manifest
+    z, w = latent.mix_point(src.latents, dims, x, y, latent.axis_ranges(src.latents, dims))
+    wave = pipeline.latent_to_audio(model, z, args.iters, args.seed, level_db=finishing.mix_level_db(src.levels, w))
+    order = [int(k) for k in np.argsort(-w) if w[k] > 0]
+    cs = src.credit_sources()
+    c = credits.credit_mix([(cs[k], float(w[k])) for k in order], title)
+    wav, rate = export.export_wav(wave, m.sample_rate, args.rate, args.format, info=c.tags)
+    return wav, c.text, [(src.files[k], float(w[k])) for k in order], rate, len(wave) / m.sample_rate
+
+
+def _write_sound(path: Path, wav: bytes, text: str) -> Path:
+    """The WAV and its credits file beside it (``<stem>-credits.txt``)."""
+    path.write_bytes(wav)
+    credits_path = path.with_name(path.stem + "-credits.txt")
+    credits_path.write_text(text + "\n", encoding="utf-8")
+    return credits_path
+
+
 def cmd_generate(args, model: NativeModel) -> int:
-    z_src = load_sources(model, args.sounds, args.quiet)
+    src = load_sources(model, args.sounds, args.quiet)
     dims = _dims(args, model.manifest.latent_dim)
-    z, w = latent.idw_point(z_src, dims, args.point[0], args.point[1], power=args.power)
-    y = pipeline.latent_to_audio(model, z, args.iters, args.seed)
-    Path(args.output).write_bytes(audio.write_wav(y, model.manifest.sample_rate))
-    if not args.quiet:
-        top = np.argsort(w)[::-1][:3]
-        print(f"wrote {args.output} ({len(y) / model.manifest.sample_rate:.3f} s); weights of nearest sources: "
-              + ", ".join(f"#{k}: {w[k]:.2f}" for k in top), file=sys.stderr)
+    out = Path(args.output)
+    wav, text, used, rate, seconds = make_sound(model, src, dims, args.point[0], args.point[1], args, out.stem)
+    credits_path = _write_sound(out, wav, text)
+    if args.json:
+        print(json.dumps({"output": str(out), "credits": str(credits_path), "sample_rate": rate, "seconds": seconds,
+                          "sources": [{"file": f, "weight": round(w, 6)} for f, w in used]}))
+    elif not args.quiet:
+        print(f"wrote {out} ({seconds:.3f} s, {rate} Hz) and {credits_path.name}; mix: "
+              + ", ".join(f"{Path(f).name} {w:.0%}" for f, w in used), file=sys.stderr)
     return 0
 
 
 def cmd_grid(args, model: NativeModel) -> int:
-    z_src = load_sources(model, args.sounds, args.quiet)
+    src = load_sources(model, args.sounds, args.quiet)
     dims = _dims(args, model.manifest.latent_dim)
-    (x0, x1), (y0, y1) = latent.axis_ranges(z_src, dims)
+    (x0, x1), (y0, y1) = latent.axis_ranges(src.latents, dims)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     n = args.n
     bar = None if args.quiet else Progress(n * n, "generating")
     for r, yv in enumerate(np.linspace(y0, y1, n)):
         for c, xv in enumerate(np.linspace(x0, x1, n)):
-            z, _ = latent.idw_point(z_src, dims, xv, yv, power=args.power)
             name = f"grid_r{r}_c{c}_x{xv:+.2f}_y{yv:+.2f}.wav"
-            (out / name).write_bytes(audio.write_wav(pipeline.latent_to_audio(model, z, args.iters, args.seed),
-                                                          model.manifest.sample_rate))
+            wav, text, _, _, _ = make_sound(model, src, dims, float(xv), float(yv), args, name[:-4])
+            _write_sound(out / name, wav, text)
             if bar:
                 bar.update(r * n + c + 1, name)
     return 0
@@ -176,7 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--dims", nargs=2, type=int, default=(1, 2), metavar=("X", "Y"), help="plotted dims, 1-based (default 1 2)")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     gen = argparse.ArgumentParser(add_help=False)
-    gen.add_argument("--power", type=float, default=2.0, help="inverse-distance power (default 2)")
+    gen.add_argument("--rate", type=int, default=0, choices=export.RATES,
+                     help="sample rate of the WAV: 0 (the model's, default), 44100 or 48000")
+    gen.add_argument("--format", default=next(iter(export.FORMATS)), choices=list(export.FORMATS),
+                     help="sample format: pcm16 (default), pcm24 or float32")
     gen.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the model's)")
     gen.add_argument("--seed", type=int, default=0, help="phase-initialisation seed")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -184,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the JSON here instead of stdout")
     p = sub.add_parser("generate", parents=[common, gen], help="generate a WAV from a point on the map")
     p.add_argument("--point", nargs=2, type=float, required=True, metavar=("X", "Y"))
-    p.add_argument("-o", "--output", required=True, help="output WAV file")
+    p.add_argument("-o", "--output", required=True, help="output WAV file (its credits go beside it)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: output, credits, sample_rate, seconds and the contributing sources")
     p = sub.add_parser("grid", parents=[common, gen], help="generate an N x N grid of WAVs over the map")
     p.add_argument("--n", type=int, default=4, help="grid size (default 4)")
     p.add_argument("-o", "--output", required=True, help="output folder")

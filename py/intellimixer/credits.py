@@ -1,8 +1,10 @@
 """Credits and licence flags of a generated sound (what the download and the page say).
 
-A generated sound owes credit to every source that got at least :data:`MIN_WEIGHT` of the
-mix; sources under non-commercial or Sampling+ licences flag it. The sentences come from
-:mod:`.strings`.
+A generated sound owes credit to every source with a share of its mix (the click rule gives
+at most :data:`intellimixer.latent.NEIGHBOURS` of them a share, the others exactly 0);
+sources under non-commercial or Sampling+ licences flag it. A flag is a badge and one short
+sentence that counts the sources; which ones are listed in the credits. The sentences come
+from :mod:`.strings`.
 """
 from __future__ import annotations
 
@@ -11,8 +13,6 @@ from typing import Any
 
 from . import freesound
 from .strings import msg
-
-MIN_WEIGHT = 0.005  # sources below this share of the mix are not credited
 
 
 def licence_warning(noncommercial: bool, sampling: bool) -> str:
@@ -24,21 +24,31 @@ def licence_warning(noncommercial: bool, sampling: bool) -> str:
     return ""
 
 
-# A generated sound's flags, in the order shown: (kind, sentence key, badge key)
-FLAGS = (("nc", "flag_nc", "badge_nc"), ("sampling", "flag_sampling", "badge_sampling"),
-         ("genai_nc", "flag_genai_nc", "badge_genai_nc"), ("declined", "flag_declined", "badge_declined"))
+# A generated sound's flags, in the order shown: (kind, badge title key, badge key, the key of
+# its part of the one-line summary)
+FLAGS = (("nc", "flag_nc", "badge_nc", "flag_nc_short"), ("sampling", "flag_sampling", "badge_sampling", "flag_sampling_short"),
+         ("genai_nc", "flag_genai_nc", "badge_genai_nc", "flag_genai_nc_short"),
+         ("declined", "flag_declined", "badge_declined", "flag_declined_short"))
+
+
+def _flag_sentence(key: str, names: list[str]) -> str:
+    return msg(key, count=len(names), s="" if len(names) == 1 else "s")
 
 
 def flags_text(flagged: dict[str, list[str]]) -> str:
-    """What a generated sound's flags say, naming the sources that set them (or ``""``);
-    ``flagged``: flag kind (see :data:`FLAGS`) -> source names."""
-    return " ".join(msg(key, names=", ".join(flagged[kind])) for kind, key, _ in FLAGS if flagged.get(kind))
+    """What a generated sound's flags say: one short line counting the sources of each flag
+    (which ones they are is in the credits), or ``""``; ``flagged``: flag kind (see
+    :data:`FLAGS`) -> source names."""
+    parts = [msg(short, count=len(flagged[kind])) for kind, _, _, short in FLAGS if flagged.get(kind)]
+    if not parts:
+        return ""
+    return msg("flags_summary", what=", ".join(parts))
 
 
 def badges(flagged: dict[str, list[str]]) -> list[dict[str, str]]:
     """The history's badges: ``[{kind, label, title}]``, one per flag that is set."""
-    return [{"kind": kind, "label": msg(badge), "title": msg(key, names=", ".join(flagged[kind]))}
-            for kind, key, badge in FLAGS if flagged.get(kind)]
+    return [{"kind": kind, "label": msg(badge), "title": _flag_sentence(key, flagged[kind])}
+            for kind, key, badge, _ in FLAGS if flagged.get(kind)]
 
 
 @dataclass

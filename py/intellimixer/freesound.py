@@ -36,6 +36,11 @@ GENAI_UNSPECIFIED = "unspecified"  # absent or unknown: shown as such, not a ref
 # Search filter: only sounds whose uploaders allow generative use (the field is filterable)
 GENAI_ALLOWED_FILTER = "gen_ai_preference:(" + " OR ".join(
     f'"{code}"' for code, (_, declines, _) in GENAI_PREFERENCES.items() if not declines) + ")"
+# Search filter: only licences that allow commercial use, by the names Freesound gives its
+# licences (CC0, and CC BY 3.0 / 4.0: "Attribution", "Attribution 4.0"); "Attribution
+# NonCommercial" (3.0 and 4.0) and "Sampling+" are left out
+COMMERCIAL_LICENCES = ("Creative Commons 0", "Attribution", "Attribution 4.0")
+COMMERCIAL_FILTER = "license:(" + " OR ".join(f'"{name}"' for name in COMMERCIAL_LICENCES) + ")"
 
 
 def genai_info(value) -> dict:
@@ -272,6 +277,7 @@ async def search(
     max_duration: float | None = 5.0,
     fetch=None,
     genai_only: bool = False,
+    commercial_only: bool = False,
 ) -> list[Sound]:
     """Run a text search and return its sounds.
 
@@ -279,16 +285,24 @@ async def search(
         fetch: optional ``async (url) -> (status, text)`` replacing the default transport.
         genai_only: ask only for sounds whose uploaders allow generative AI
             (:data:`GENAI_ALLOWED_FILTER`).
+        commercial_only: ask only for licences that allow commercial use
+            (:data:`COMMERCIAL_FILTER`); a result under another licence is dropped too.
 
     Raises:
         ValueError: bad query / page size (before any request).
         FreesoundError: any failed or empty search, with a user-facing message.
     """
-    url = search_url(query, page_size, token, base_url, max_duration, extra_filter=GENAI_ALLOWED_FILTER if genai_only else "")
+    extra = " ".join(f for f, on in ((GENAI_ALLOWED_FILTER, genai_only), (COMMERCIAL_FILTER, commercial_only)) if on)
+    url = search_url(query, page_size, token, base_url, max_duration, extra_filter=extra)
     status, body = await (fetch or _fetch_text)(url)
     if not 200 <= status < 300:
         raise error_for_status(status, body)
-    return parse_search(body)
+    sounds = parse_search(body)
+    if commercial_only:
+        sounds = [s for s in sounds if not (s.licence["noncommercial"] or s.licence["sampling"])]
+        if not sounds:
+            raise FreesoundError("no_results", msg("no_commercial_results", query=" ".join(query.split())))
+    return sounds
 
 
 def attribution(entries, title: str, app_url: str = "") -> tuple[str, dict[str, str]]:

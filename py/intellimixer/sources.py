@@ -6,6 +6,7 @@ query loses nothing.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ class Source:
     sr: int
     origin: str = "freesound"  # or "local"
     mu: np.ndarray | None = None  # float32 [D] latent (None until encoded by the current model)
+    level_db: float = -math.inf  # RMS dBFS over the model's duration from the onset (what mixes follow)
 
     def licence_flags(self) -> tuple[bool, bool]:
         """``(noncommercial, sampling)`` of this source's licence (local files: neither)."""
@@ -42,6 +44,15 @@ class Source:
         if self.origin == "local":
             return None
         return freesound.genai_info(self.meta.get("gen_ai_preference"))
+
+    @property
+    def commercial(self) -> bool:
+        """Whether what is made from this source may be used commercially: not under a
+        non-commercial or Sampling+ licence, and its uploader does not limit generative AI
+        to non-commercial use (local files: yes)."""
+        nc, sampling = self.licence_flags()
+        g = self.genai()
+        return not (nc or sampling or (g and g["noncommercial"]))
 
     @property
     def declined(self) -> bool:

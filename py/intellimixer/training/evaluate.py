@@ -54,7 +54,7 @@ def evaluate_bundle(bundle: str | Path, files: Sequence[SoundFile | str | Path],
         per_file[f.id if isinstance(f, SoundFile) else str(f)] = {
             "lsd_recon": log_spectral_distance(S, S_hat, m),
             "lsd_phase": log_spectral_distance(S, represent(pipeline.render(S_hat, m, n_iter), m), m),
-            "lsd_gl_only": log_spectral_distance(S, represent(pipeline.render(S, m, n_iter), m), m),
+            "lsd_gl_only": log_spectral_distance(S, represent(pipeline.render(S, m, n_iter, gate=False), m), m),
         }
     mean = lambda key: float(np.mean([v[key] for v in per_file.values()])) if per_file else math.nan  # noqa: E731
     return {
