@@ -21,17 +21,24 @@ from intellimixer.training import vae as vae_lib  # noqa: E402
 BUNDLE = ROOT / "models" / "default"
 MAX_BUNDLE_BYTES = 5 * 1024 * 1024
 
-# Held-out bounds (dB, mean over the manifest's training.held_out files: 78 real sounds).
-# Measured for the committed bundle (`python build_onnx.py --eval-only --out models/default`):
-#   LSD(S, decoder(mu))                          = 3.05 dB
-#   LSD(S, analyze(synthesize(decoder(mu))))     = 7.27 dB   (phase reconstruction alone: 0.74 dB)
+# Held-out bounds (dB, mean over the held-out files CI has: the manifest's training.held_out
+# files of hydrogen-drumkits and sound-theme-freedesktop, 203 real sounds: two whole drum kits,
+# the freedesktop dialog / channel sounds, 5 % of the other instrument groups). Measured for
+# the committed bundle (`python build_onnx.py --eval-only` gives the figures on every held-out file):
+#   LSD(S, decoder(mu))                          = 3.50 dB
+#   LSD(S, analyze(synthesize(decoder(mu))))     = 3.93 dB   (phase reconstruction alone: 0.98 dB)
+#   round trip on the yardstick                  = 7.12 dB   (Griffin-Lim alone: 2.36 dB)
+#   decoded peak against the input's, median     = -0.21 dB
 # The bounds leave a modest margin (~15 %) for float/BLAS differences between machines.
-MAX_MEAN_LSD_RECON_DB = 3.6
-MAX_MEAN_LSD_PHASE_DB = 8.5
+MAX_MEAN_LSD_RECON_DB = 4.0
+MAX_MEAN_LSD_PHASE_DB = 4.5
+MAX_ROUND_TRIP_LSD_DB = 8.2  # the yardstick (intellimixer.quality), encode -> decode -> render vs the file
+MAX_PEAK_DELTA_DB = 3.0  # median decoded loudest bin against the input's (issue 12: within +-3 dB)
 # Ops that onnxruntime-web's WASM backend runs; the exported graphs must use only these.
 WASM_SAFE_OPS = {
     "Conv", "ConvTranspose", "Relu", "LeakyRelu", "Gemm", "MatMul", "Add", "Mul", "Sigmoid",
     "Reshape", "Flatten", "Slice", "Constant", "Shape", "Gather", "Unsqueeze", "Concat", "Split",
+    "ReduceMax", "Clip", "Sub", "Div", "Max", "Min",
 }
 
 
@@ -47,12 +54,18 @@ def _io(sess):
 def test_manifest_validates_and_matches_the_format(manifest):
     check_bundle_files(manifest, [p.name for p in BUNDLE.iterdir()])
     assert manifest.name == "default"
-    assert manifest.sample_rate == fmt.SAMPLE_RATE == 16000
-    assert manifest.n_samples == fmt.N_SAMPLES == 16384
-    assert manifest.stft == StftParams(n_fft=512, hop_length=128, window="hann", center=True, n_bins=256, n_frames=128)
+    assert manifest.sample_rate == fmt.SAMPLE_RATE >= 22050
+    assert manifest.n_samples == fmt.N_SAMPLES and manifest.duration >= 1.5
+    assert manifest.stft == StftParams(n_fft=512, hop_length=128, window="hann", center=True, n_bins=256,
+                                       n_frames=fmt.STFT["n_frames"])
     assert manifest.representation == Representation(type="log_magnitude", db_min=-80.0, db_max=0.0)
-    assert 8 <= manifest.latent_dim <= 16
+    assert 8 <= manifest.latent_dim <= 32
     assert manifest.license and manifest.credits
+    # every training package is credited with its licence and file count
+    packages = manifest.extra["training"]["packages"]
+    for name, info in packages.items():
+        assert name in manifest.credits and info["licence"] in manifest.credits and f"{info['files']} files" in manifest.credits
+    assert not set(packages) & set(corpus.HELD_OUT_PACKAGES)
 
 
 def test_onnx_files_have_the_manifest_names_and_shapes(manifest):
@@ -93,19 +106,29 @@ def test_bundle_size(manifest):
     assert size <= MAX_BUNDLE_BYTES, f"bundle is {size / 1e6:.2f} MB"
 
 
-def test_dims_are_ordered_by_kl_and_several_are_active(manifest):
+def test_dims_are_ordered_by_kl_labelled_and_several_are_active(manifest):
+    from intellimixer.training.describe import NAMES, WORDS
+
     assert [d.index for d in manifest.dims] == list(range(manifest.latent_dim))
-    assert [d.label for d in manifest.dims] == [f"dim {i + 1}" for i in range(manifest.latent_dim)]
+    for i, d in enumerate(manifest.dims):  # "dim 3 · brighter →": the descriptor it moves most
+        assert d.descriptor in NAMES and d.label in (f"dim {i + 1} · {w} →" for w in WORDS[d.descriptor])
+        assert -1 <= d.correlation <= 1
     kl = np.array([d.kl for d in manifest.dims], dtype=float)
     assert np.all(np.diff(kl) <= 0), f"dims not ordered by KL: {kl}"
     assert np.sum(kl > 0.5) >= 4, f"too few active dims: {kl}"
 
 
+CI_PACKAGES = ("hydrogen-drumkits", "sound-theme-freedesktop")  # what scripts/setup.sh installs
+
+
 def _held_out(manifest):
-    files = corpus.held_out_files(manifest)
-    assert files, "the manifest lists no held-out files"
-    assert all(corpus.is_held_out(f.split_key) for f in files)
-    if not all(f.path.is_file() for f in files):
+    """The held-out files CI has: those of the packages scripts/setup.sh installs."""
+    listed = corpus.held_out_files(manifest)
+    assert listed, "the manifest lists no held-out files"
+    assert all(f.split != "train" for f in listed)
+    assert {f.split for f in listed} == {"package", "category", "file"}
+    files = [f for f in corpus.held_out_files(manifest, present=True) if f.source in CI_PACKAGES]
+    if len(files) < 50:
         pytest.skip("held-out sounds not installed (apt install hydrogen-drumkits sound-theme-freedesktop)")
     return files
 
@@ -117,7 +140,7 @@ def test_kl_order_holds_on_held_out_sounds(manifest):
     specs = np.stack([corpus.represent(got[2], manifest)
                       for got in (corpus.load_prepared(f, manifest) for f in files) if got is not None])
     kl = vae_lib.kl_per_dim(*model.encode(specs))
-    top = set(np.argsort(-kl)[:4])
+    top = set(np.argsort(-kl)[: max(4, manifest.latent_dim // 3)])
     assert {0, 1} <= top, f"held-out KL per dim: {np.round(kl, 2)}"
 
 
@@ -125,11 +148,25 @@ def test_kl_order_holds_on_held_out_sounds(manifest):
 def test_held_out_reconstruction_through_phase_stays_under_bound(manifest):
     files = _held_out(manifest)
     result = evaluate.evaluate_bundle(BUNDLE, files)
-    assert result["n_files"] == len(files)
+    assert result["n_files"] >= len(files) - 2  # (digitally silent samples are skipped)
     assert result["mean_lsd_recon_db"] < MAX_MEAN_LSD_RECON_DB, train_cli.format_eval(result)
     assert result["mean_lsd_phase_db"] < MAX_MEAN_LSD_PHASE_DB, train_cli.format_eval(result)
     # the model, not phase reconstruction, must dominate the error (sanity of the metric)
     assert result["mean_lsd_gl_only_db"] < result["mean_lsd_phase_db"]
+    # true level: the decoded loudest bin sits where the input's does
+    assert abs(result["peak_delta_db_median"]) <= MAX_PEAK_DELTA_DB
+
+
+@pytest.mark.slow
+def test_held_out_round_trip_on_the_yardstick(manifest):
+    """What a click on each held-out source makes, against the original file (mono, 16 kHz,
+    onset-aligned, first 1.024 s, STFT 512/128, dB under each signal's own peak, floor -80)."""
+    files = _held_out(manifest)
+    rep = evaluate.round_trip_report(NativeModel(BUNDLE), [(f.group, f.path) for f in files])
+    a = rep["all"]
+    assert a["n"] >= len(files) - 2
+    assert a["lsd_mean"] < MAX_ROUND_TRIP_LSD_DB, rep["groups"]
+    assert a["silent_median"] <= -65.0 and a["max_edge"] == 0.0 and a["peak_dbfs_max"] <= -0.3 + 1e-4
 
 
 ORT_WEB = ROOT / "node_modules" / "onnxruntime-web" / "dist" / "ort.mjs"
@@ -140,7 +177,7 @@ ort.env.wasm.numThreads = 1;
 const [enc, dec] = await Promise.all(['encoder', 'decoder'].map(
   (part) => ort.InferenceSession.create(fs.readFileSync(%(dir)s + '/' + part + '.onnx'), {executionProviders: ['wasm']})));
 const x = new Float32Array(fs.readFileSync(%(x)s).buffer.slice(0));
-const {mu} = await enc.run({spectrogram: new ort.Tensor('float32', x, [2, 1, 256, 128])});
+const {mu} = await enc.run({spectrogram: new ort.Tensor('float32', x, [2, 1, %(bins)d, %(frames)d])});
 const {spectrogram} = await dec.run({z: mu});
 console.log(JSON.stringify({mu: Array.from(mu.data), s: Array.from(spectrogram.data)}));
 """
@@ -160,7 +197,8 @@ def test_onnxruntime_web_wasm_gives_the_same_outputs(manifest, tmp_path):
     (tmp_path / "x.f32").write_bytes(x.tobytes())
     script = tmp_path / "run.mjs"
     script.write_text(NODE_SCRIPT % {"ort": json.dumps(ORT_WEB.as_uri()), "dir": json.dumps(str(BUNDLE)),
-                                     "x": json.dumps(str(tmp_path / "x.f32"))})
+                                     "x": json.dumps(str(tmp_path / "x.f32")), "bins": manifest.input_shape[0],
+                                     "frames": manifest.input_shape[1]})
     proc = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     web = json.loads(proc.stdout)

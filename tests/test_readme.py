@@ -18,7 +18,7 @@ pytest.importorskip("onnxruntime")
 
 PRELUDE = """
 from intellimixer.training.vae import VAE, ModelConfig
-vae = VAE(ModelConfig(latent_dim=16).scaled(0.125), 256, 128).eval()
+vae = VAE(ModelConfig(latent_dim=16).scaled(0.125), 256, 288).eval()
 my_encoder, my_decoder = vae.encoder, vae.decoder
 my_files = {files!r}
 """

@@ -107,6 +107,28 @@ def test_model_info_lists_dims_and_defaults(session):
     assert [d["index"] for d in info["dims"]] == list(range(12))
     assert info["default_dims"] == [0, 1]
     assert info["duration"] == pytest.approx(16384 / 16000)
+    assert info["dims"][0]["option"] == "dim 1 (KL 12.0)"  # unlabelled dims say how active they are
+
+
+def test_labelled_dims_name_what_they_move(bundles, tmp_path):
+    import shutil
+
+    folder = tmp_path / "labelled"
+    shutil.copytree(bundles["d5"], folder)
+    doc = json.loads((folder / "manifest.json").read_text())
+    doc["dims"][0].update(label="dim 1 · brighter →", descriptor="brightness", correlation=0.71)
+    (folder / "manifest.json").write_text(json.dumps(doc))
+    s = Session()
+    b = NativeBackend.open(folder)
+    run(s.set_model(b.manifest, b))
+    assert b.manifest.dims[0].descriptor == "brightness" and b.manifest.dims[0].correlation == 0.71
+    dims = s.model_info()["dims"]
+    assert dims[0]["option"] == "dim 1 · brighter →" and dims[1]["option"].startswith("dim 2 (KL ")
+    load(s, 3)
+    assert s.map_state()["labels"][0] == "dim 1 · brighter →"  # the axis says what the dim moves ...
+    _, info = run(s.generate(0.5, 0.5))
+    assert info["map_update"]["entry"]["text"].startswith("#1 dim 1 = ")  # ... coordinates name it short
+    assert s.describe_point(0.5, 0.5).startswith("Cursor at dim 1 = ")
 
 
 # --- sources and map -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ def manifest_dict(
     phase: dict[str, Any],
     description: str = "",
     dim_kl: Sequence[float] | None = None,
+    dim_labels: Sequence[dict[str, Any]] | None = None,
     external_data: Sequence[str] = (),
     license: str = "",
     credits: str = "",
@@ -40,6 +41,8 @@ def manifest_dict(
         stft, representation, phase: the manifest's sections of those names.
         dim_kl: per-dim KL in nats, ``[D]``, already in the bundle's dim order (most active
             first); None leaves the ``kl`` fields out.
+        dim_labels: per dim, in the same order, ``{"label", "descriptor", "correlation"}``
+            (what the dim moves most, e.g. ``"dim 1 · brighter →"``); default ``"dim N"``.
         external_data: ONNX external-data files of the bundle (``*.bin``).
         extra: further top-level keys (kept by ``load_manifest`` as ``Manifest.extra``).
         tensors: graph tensor names, default :data:`TENSORS`.
@@ -52,6 +55,8 @@ def manifest_dict(
     dims = []
     for i in range(latent_dim):
         d: dict[str, Any] = {"index": i, "label": f"dim {i + 1}"}
+        if dim_labels is not None:
+            d.update({k: dim_labels[i][k] for k in ("label", "descriptor", "correlation") if k in dim_labels[i]})
         if dim_kl is not None:
             d["kl"] = round(float(dim_kl[i]), 4)
         dims.append(d)

@@ -35,9 +35,17 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True)
 class PhaseSettings:
+    """Phase reconstruction and the gate before it (:func:`intellimixer.finishing.gate`): bins
+    more than ``-gate_knee_db`` dB under the decoded peak fall ``gate_ratio`` dB per dB, and
+    under ``gate_floor_db`` are silence. The defaults suit a decoder whose output keeps a haze
+    where its input was silent; a decoder calibrated to its corpus needs only the floor."""
+
     algorithm: str = "fgla"
     n_iter: int = 32
     momentum: float = 0.99
+    gate_knee_db: float = -30.0
+    gate_ratio: float = 1.5
+    gate_floor_db: float = -60.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class DimInfo:
     index: int
     label: str
     kl: float | None = None
+    descriptor: str | None = None  # the audio descriptor the dim moves most (brightness, length, ...)
+    correlation: float | None = None  # its rank correlation with the dim over the training corpus
 
 
 @dataclass(frozen=True)
@@ -292,7 +302,9 @@ def load_manifest(source: dict | str | bytes | Path) -> Manifest:
                 raise ManifestError(f"{path}.index", f"must be in 0..{latent_dim - 1}, got {index}")
             label = _get(item, "label", path, str, required=False, default=f"dim {index + 1}")
             kl = _get(item, "kl", path, float, required=False, default=None)
-            items.append(DimInfo(index=index, label=label, kl=kl))
+            descriptor = _get(item, "descriptor", path, str, required=False, default=None)
+            corr = _get(item, "correlation", path, float, required=False, default=None)
+            items.append(DimInfo(index=index, label=label, kl=kl, descriptor=descriptor, correlation=corr))
         if sorted(x.index for x in items) != list(range(latent_dim)):
             raise ManifestError("dims", "must list every latent index exactly once")
         dims = tuple(items)
@@ -307,6 +319,11 @@ def load_manifest(source: dict | str | bytes | Path) -> Manifest:
     momentum = _get(ph, "momentum", "phase", float, required=False, default=0.99)
     if not 0.0 <= momentum < 2.0:
         raise ManifestError("phase.momentum", f"must be in [0, 2), got {momentum}")
+    gate = {}
+    for key, lo, hi in (("gate_knee_db", -200.0, 0.0), ("gate_ratio", 1.0, 10.0), ("gate_floor_db", -200.0, 0.0)):
+        gate[key] = _get(ph, key, "phase", float, required=False, default=getattr(PhaseSettings, key))
+        if not lo <= gate[key] <= hi:
+            raise ManifestError(f"phase.{key}", f"must be in [{lo:g}, {hi:g}], got {gate[key]}")
 
     known = {
         "format", "format_version", "name", "description", "latent_dim", "sample_rate", "n_samples",
@@ -322,7 +339,7 @@ def load_manifest(source: dict | str | bytes | Path) -> Manifest:
         encoder=encoder,
         decoder=decoder,
         dims=dims,
-        phase=PhaseSettings(algorithm=algorithm, n_iter=n_iter, momentum=momentum),
+        phase=PhaseSettings(algorithm=algorithm, n_iter=n_iter, momentum=momentum, **gate),
         external_data=external,
         description=_get(m, "description", "", str, required=False, default=""),
         license=_get(m, "license", "", str, required=False, default=""),

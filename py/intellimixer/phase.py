@@ -211,8 +211,8 @@ def synthesize(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0
         manifest: a :class:`intellimixer.model.Manifest` (STFT, representation, length,
             phase settings).
         n_iter: Griffin-Lim iterations (default: the manifest's ``phase.n_iter``).
-        gate: apply :func:`intellimixer.finishing.gate` first (for decoded spectrograms;
-            False measures phase reconstruction alone on a true spectrogram).
+        gate: apply :func:`intellimixer.finishing.gate` first, with the manifest's settings (for
+            decoded spectrograms; False measures phase reconstruction alone on a true spectrogram).
 
     Returns:
         float32 ``[manifest.n_samples]`` at the magnitude's own scale; the DC bin is left
@@ -221,7 +221,8 @@ def synthesize(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0
     r = manifest.representation
     S = np.asarray(S, dtype=np.float32).reshape(manifest.stft.n_bins, manifest.stft.n_frames)
     if gate:
-        S = finishing.gate(S, r.db_max - r.db_min)
+        ph = manifest.phase
+        S = finishing.gate(S, r.db_max - r.db_min, ph.gate_knee_db, ph.gate_ratio, ph.gate_floor_db)
     mag = spectral.to_magnitude(S, manifest.stft, r)
     mag[0] = 0.0
     return griffin_lim(

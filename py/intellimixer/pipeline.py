@@ -62,3 +62,18 @@ def latent_to_audio(model, z: np.ndarray, n_iter: int | None = None, seed: int =
     :class:`intellimixer.model.NativeModel`), then :func:`render`."""
     z = np.asarray(z, dtype=np.float32).reshape(1, -1)
     return render(model.decode(z)[0], model.manifest, n_iter=n_iter, seed=seed, level_db=level_db)
+
+
+def round_trip(model, x: np.ndarray, sr: int, gl_only: bool = False) -> np.ndarray:
+    """What a click on a source made of ``x`` (float ``[n]`` or ``[n, channels]`` at ``sr`` Hz)
+    gives: encode, decode its latent, render at its level (``model``: any object with a
+    ``manifest`` and synchronous ``encode`` / ``decode``, e.g. :class:`intellimixer.model.NativeModel`).
+    With ``gl_only``, phase reconstruction of its true spectrogram instead (no model, no gate):
+    what the phase costs alone. Returns float32 ``[manifest.n_samples]``."""
+    m = model.manifest
+    S = model_input(x, sr, m)
+    level = source_level(x, sr, m)
+    if gl_only:
+        return render(S, m, level_db=level, gate=False)
+    mu, _ = model.encode(S[None])
+    return latent_to_audio(model, mu[0], level_db=level)

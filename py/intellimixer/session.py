@@ -35,6 +35,12 @@ class Backend(Protocol):
         """``[B, D]`` -> ``[B, n_bins, n_frames]``."""
 
 
+def dim_name(label: str) -> str:
+    """A dim's name in coordinates ("dim 1 = 0.42"): its label without what it moves
+    ("dim 1 · brighter →" -> "dim 1"); the axes and menus show the whole label."""
+    return label.split(" · ", 1)[0]
+
+
 @dataclass
 class PendingSound:
     """A click between the latent rule and the decoder (:meth:`Session.begin_generate`)."""
@@ -79,7 +85,7 @@ class Generated:
         """The protocol's ``HistoryEntry``."""
         c = self.credits
         mix = ", ".join(f"{name} {100 * w:.0f}%" for name, w in self.weights)
-        coords = dict(x_label=self.labels[0], x=f"{self.x:.2f}", y_label=self.labels[1], y=f"{self.y:.2f}")
+        coords = dict(x_label=dim_name(self.labels[0]), x=f"{self.x:.2f}", y_label=dim_name(self.labels[1]), y=f"{self.y:.2f}")
         return {
             "number": self.number, "dims": list(self.dims), "labels": list(self.labels),
             "x": self.x, "y": self.y, "query": self.query,
@@ -125,8 +131,9 @@ class Session:
         dims = []
         for d in m.dims:
             label = d.label or f"dim {d.index + 1}"
+            plain = label == f"dim {d.index + 1}"  # no descriptor: the menu says how active it is
             dims.append({"index": d.index, "label": label,
-                         "option": f"{label} (KL {d.kl:.1f})" if d.kl is not None else label})
+                         "option": f"{label} (KL {d.kl:.1f})" if d.kl is not None and plain else label})
         return {
             "name": m.name, "description": m.description, "latent_dim": m.latent_dim,
             "sample_rate": m.sample_rate, "n_samples": m.n_samples, "duration": m.duration,
@@ -386,7 +393,7 @@ class Session:
         source (a sentence for screen readers)."""
         x, y = self.to_latent(nx, ny)
         xl, yl = self.labels()
-        text = msg("cursor_at", x_label=xl, x=f"{x:.2f}", y_label=yl, y=f"{y:.2f}")
+        text = msg("cursor_at", x_label=dim_name(xl), x=f"{x:.2f}", y_label=dim_name(yl), y=f"{y:.2f}")
         best, best_d = None, math.inf
         i, j = self.dims
         for s in self._encoded():

@@ -111,6 +111,21 @@ def empty_spot(page, avoid=None):
     raise AssertionError("no empty spot on the map")
 
 
+def map_points(page) -> list[dict]:
+    """The map's sources (the protocol's Point) as the page holds them."""
+    return page.evaluate("window.intellimixer.state.map.points")
+
+
+def make_sound(page, count, at=None):
+    """Click the map at ``at`` (normalised; default an empty spot) and wait for the
+    ``count``-th sound of the history; returns its HistoryEntry."""
+    nx, ny = at or empty_spot(page)
+    click_map(page, nx, ny)
+    page.wait_for_function(f"window.intellimixer.state.map.history.length === {count}", timeout=60_000)
+    wait_idle(page)
+    return page.evaluate("window.intellimixer.state.map.history.at(-1)")
+
+
 def blob_bytes(page, selector) -> bytes:
     """The bytes behind an element's blob: src (audio) or href (download link)."""
     data = page.evaluate(

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from browser_util import blob_bytes, boot, click_map, empty_spot, query, status, wait_idle
+from browser_util import blob_bytes, boot, make_sound, map_points, query, status
 
 pytestmark = pytest.mark.usefixtures("needs_numpy")
-
-
-def points(page):
-    return page.evaluate("window.intellimixer.state.map.points")
-
-
-def make_sound(page, count):
-    nx, ny = empty_spot(page)
-    click_map(page, nx, ny)
-    page.wait_for_function(f"window.intellimixer.state.map.history.length === {count}", timeout=60_000)
-    wait_idle(page)
-    return page.evaluate("window.intellimixer.state.map.history.at(-1)")
 
 
 def test_declined_sounds_are_references_until_included(page, app_url, fake_freesound):
@@ -28,15 +16,15 @@ def test_declined_sounds_are_references_until_included(page, app_url, fake_frees
     query(page, "kick", 10)
     flt = fake_freesound.requests[-1].get("filter", "")
     assert 'gen_ai_preference:("no-additional-preferences" OR "open-source-models" OR "noncommercial-open-source-models")' in flt
-    assert len(points(page)) == 10 and not any(p["declined"] for p in points(page))
-    assert all(p["gen_ai"] != "unspecified" for p in points(page))
+    assert len(map_points(page)) == 10 and not any(p["declined"] for p in map_points(page))
+    assert all(p["gen_ai"] != "unspecified" for p in map_points(page))
     # without it, declined sounds are on the map, marked, with a tooltip that says why
     page.uncheck("#genai-only")
     query(page, "kick", 10)
     assert "gen_ai_preference" not in fake_freesound.requests[-1].get("filter", "")
     pts = page.evaluate("window.intellimixer.points()")
-    declined = [p for p, q in zip(pts, points(page)) if q["declined"]]
-    assert declined and any(q["gen_ai"] == "unspecified" for q in points(page))
+    declined = [p for p, q in zip(pts, map_points(page)) if q["declined"]]
+    assert declined and any(q["gen_ai"] == "unspecified" for q in map_points(page))
     page.mouse.move(declined[0]["clientX"], declined[0]["clientY"])
     page.wait_for_selector("#tooltip:not([hidden])")
     assert page.inner_text("#tooltip-genai") == "generative AI: no generative AI"
@@ -47,7 +35,7 @@ def test_declined_sounds_are_references_until_included(page, app_url, fake_frees
     credits = blob_bytes(page, "#download-credits").decode()
     lines = [ln for ln in credits.splitlines() if ln.startswith("- ")]
     assert lines and all("generative AI: " in ln for ln in lines)
-    names = {q["name"] for q in points(page) if q["declined"]}
+    names = {q["name"] for q in map_points(page) if q["declined"]}
     assert not any(n in credits for n in names)
     # included for private study: the sound carries the flag in the page, history, credits, WAV
     page.check("#include-declined")

@@ -8,21 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from browser_util import blob_bytes, boot, click_map, empty_spot, query, status, wait_idle
+from browser_util import blob_bytes, boot, make_sound, map_points, query, status
 
 pytestmark = pytest.mark.usefixtures("needs_numpy")
-
-
-def points(page):
-    return page.evaluate("window.intellimixer.state.map.points")
-
-
-def make_sound(page, count, at=None):
-    nx, ny = at or empty_spot(page)
-    click_map(page, nx, ny)
-    page.wait_for_function(f"window.intellimixer.state.map.history.length === {count}", timeout=60_000)
-    wait_idle(page)
-    return page.evaluate("window.intellimixer.state.map.history.at(-1)")
 
 
 def test_licence_filter_mix_option_and_short_flags(page, app_url, fake_freesound):
@@ -31,18 +19,18 @@ def test_licence_filter_mix_option_and_short_flags(page, app_url, fake_freesound
     page.check("#commercial-only")
     query(page, "kick", 8)
     assert 'license:("Creative Commons 0" OR "Attribution" OR "Attribution 4.0")' in fake_freesound.requests[-1]["filter"]
-    assert len(points(page)) == 8 and not any(p["noncommercial"] or p["sampling"] for p in points(page))
+    assert len(map_points(page)) == 8 and not any(p["noncommercial"] or p["sampling"] for p in map_points(page))
     # without it every licence comes back; the mix option dims NC / Sampling+ sources ...
     page.uncheck("#commercial-only")
     query(page, "kick", 12)
-    restricted = {p["key"] for p in points(page) if p["noncommercial"] or p["sampling"]}
-    restricted_names = {p["name"] for p in points(page) if p["key"] in restricted}
-    assert not restricted_names & {p["name"] for p in points(page) if p["key"] not in restricted}
+    restricted = {p["key"] for p in map_points(page) if p["noncommercial"] or p["sampling"]}
+    restricted_names = {p["name"] for p in map_points(page) if p["key"] in restricted}
+    assert not restricted_names & {p["name"] for p in map_points(page) if p["key"] not in restricted}
     assert restricted and "license:" not in fake_freesound.requests[-1].get("filter", "")
     page.check("#mix-commercial")
     page.wait_for_function("window.intellimixer.state.map.commercial_only === true")
     assert "Only sounds that allow commercial use" in status(page)[1]
-    for p in points(page):  # out: NC / Sampling+, declined generative AI, or generative AI non-commercially only
+    for p in map_points(page):  # out: NC / Sampling+, declined generative AI, or generative AI non-commercially only
         out = p["key"] in restricted or p["declined"] or "only non-commercially" in p["warning"]
         assert p["in_mix"] == (not out), p
     # ... which still play, and never enter a mix, even right on them
@@ -51,7 +39,7 @@ def test_licence_filter_mix_option_and_short_flags(page, app_url, fake_freesound
     page.mouse.move(target["clientX"], target["clientY"])
     page.wait_for_selector("#tooltip:not([hidden])")
     assert "Left out of mixes" in page.inner_text("#tooltip-flags")
-    spot = next(q for q in points(page) if q["key"] in restricted)
+    spot = next(q for q in map_points(page) if q["key"] in restricted)
     h = make_sound(page, 1, at=(spot["nx"] + 0.01, spot["ny"]))
     assert h["noncommercial"] == [] and h["sampling"] == [] and h["flags"] == []
     credits = blob_bytes(page, "#download-credits").decode()

@@ -46,6 +46,7 @@ def export_bundle(
     *,
     dim_kl: Sequence[float] | None = None,
     calibration: np.ndarray | None = None,
+    dim_labels: Sequence[dict[str, Any]] | None = None,
     name: str = "custom",
     description: str = "",
     license: str = "",
@@ -58,15 +59,18 @@ def export_bundle(
     """Export a PyTorch encoder/decoder pair as a model bundle the app accepts.
 
     Args:
-        encoder: ``x [B, 1, 256, 128]`` in [0, 1] -> ``(mu [B, D], logvar [B, D])``.
-        decoder: ``z [B, D]`` -> ``[B, 1, 256, 128]`` in [0, 1] (end in a sigmoid or clamp).
+        encoder: ``x [B, 1, n_bins, n_frames]`` in [0, 1] -> ``(mu [B, D], logvar [B, D])``
+            (the format's shape: :data:`intellimixer.training.format.STFT`).
+        decoder: ``z [B, D]`` -> ``[B, 1, n_bins, n_frames]`` in [0, 1] (end in a sigmoid or clamp).
         out_dir: bundle folder (created; existing bundle files are overwritten).
         latent_dim: D.
         dim_kl: per-dim KL in nats ``[D]`` in the modules' own dim order; if None and
             ``calibration`` is given it is measured there.  When known, dims are exported
             most-active-first (the modules are wrapped with a permutation if needed), which
             puts the most meaningful dims on the map's default axes.
-        calibration: spectrograms ``[N, 256, 128]`` (e.g. your training set) to measure KL on.
+        calibration: spectrograms ``[N, n_bins, n_frames]`` (e.g. your training set) to measure KL on.
+        dim_labels: per dim, in the exported order, ``{"label", "descriptor", "correlation"}``
+            (:func:`intellimixer.training.describe.label_dims`); default ``"dim N"``.
         name, description, license, credits: manifest fields.
         external_data: store weights in ``encoder.bin`` / ``decoder.bin`` (ONNX external data).
         extra: more top-level manifest keys.
@@ -97,7 +101,7 @@ def export_bundle(
         (out / stale).unlink(missing_ok=True)
     bins = [_move_weights_to_external(out / f) for f in ("encoder.onnx", "decoder.onnx")] if external_data else []
     manifest = manifest_dict(name=name, latent_dim=latent_dim, description=description, dim_kl=dim_kl,
-                             external_data=bins, license=license, credits=credits, extra=extra)
+                             dim_labels=dim_labels, external_data=bins, license=license, credits=credits, extra=extra)
     load_manifest(manifest)  # raises ManifestError naming the field
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if check:

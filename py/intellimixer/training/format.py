@@ -8,11 +8,14 @@ from typing import Any
 from .. import bundle
 from ..model import Manifest, load_manifest
 
-SAMPLE_RATE = 16000  # Hz
-N_SAMPLES = 16384  # samples per sound (1.024 s) = HOP_LENGTH * N_FRAMES
-STFT = {"n_fft": 512, "hop_length": 128, "window": "hann", "center": True, "n_bins": 256, "n_frames": 128}
+SAMPLE_RATE = 22050  # Hz: half of 44.1 kHz, sounds up to 11 kHz
+N_SAMPLES = 36864  # samples per sound (1.672 s) = HOP_LENGTH * N_FRAMES
+STFT = {"n_fft": 512, "hop_length": 128, "window": "hann", "center": True, "n_bins": 256, "n_frames": 288}
 REPRESENTATION = {"type": "log_magnitude", "db_min": -80.0, "db_max": 0.0}
-PHASE = {"algorithm": "fgla", "n_iter": 32, "momentum": 0.99}
+# the decoder is calibrated to its corpus (training.vae.CalibratedDecoder): the gate is a floor
+# alone, 66 dB under the decoded peak (measured: intellimixer.finishing's docstring)
+PHASE = {"algorithm": "fgla", "n_iter": 32, "momentum": 0.99, "gate_knee_db": -66.0, "gate_ratio": 1.0,
+         "gate_floor_db": -66.0}
 ENCODER_INPUT, ENCODER_MU, ENCODER_LOGVAR = "spectrogram", "mu", "logvar"
 DECODER_INPUT, DECODER_OUTPUT = "z", "spectrogram"
 OPSET = 17
