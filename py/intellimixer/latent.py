@@ -76,8 +76,8 @@ def local_weights(points: np.ndarray, x: float, y: float, neighbours: int = NEIG
         radius = float(np.partition(d, neighbours)[neighbours])
     else:
         radius = float(d.max()) + np.sqrt(2.0)
-    # scaled by the nearest distance so that large exponents neither overflow nor underflow
-    w = np.where(d < radius, (d.min() * (radius - d) / (radius * d)) ** power, 0.0)
+    # scaled by the nearest distance (each factor is at most 1), so nothing overflows
+    w = np.where(d < radius, ((d.min() / d) * ((radius - d) / radius)) ** power, 0.0)
     total = w.sum()
     if total <= 0.0:  # every neighbour sits exactly on the radius
         w = (d <= radius).astype(np.float64)

@@ -158,7 +158,7 @@ def _installed(name: str) -> bool:
     if shutil.which("dpkg-query") is None:
         return False
     r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True)
-    return r.returncode == 0 and r.stdout.endswith("installed")
+    return r.returncode == 0 and r.stdout.split() == ["install", "ok", "installed"]
 
 
 @cache
