@@ -213,12 +213,13 @@ def fetch_package(name: str, log=print) -> Path:
 
 
 def _listing(name: str, root: Path) -> list[str]:
-    """Paths under a package's sound folder ``root`` (files only, no symbolic links)."""
-    pkg = PACKAGES[name]
-    if _package_root(name) == Path("/") and not pkg.archive:  # installed: its own files only
-        r = subprocess.run(["dpkg-query", "-L", name], capture_output=True, text=True, check=True)
+    """Paths under a package's sound folder ``root`` (files only, no symbolic links); for an
+    installed package, the files dpkg lists as its own (all files under ``root`` if it lists none)."""
+    paths: list[Path] = []
+    if _package_root(name) == Path("/") and not PACKAGES[name].archive:
+        r = subprocess.run(["dpkg-query", "-L", name], capture_output=True, text=True)
         paths = [Path(line) for line in r.stdout.splitlines() if line.startswith(str(root) + "/")]
-    else:
+    if not paths:
         paths = list(root.rglob("*"))
     return sorted(p.relative_to(root).as_posix() for p in paths if p.is_file() and not p.is_symlink())
 
