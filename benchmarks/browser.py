@@ -132,6 +132,31 @@ WAIT_IDLE_JS = """
 """
 
 
+# The floor for time to interactive: a page that only boots Pyodide in a module worker (as
+# the app does) and imports numpy from the same package folder, from the same server.
+BARE_PATH = "/bench/bare.html"
+BARE_HTML = f"""<!doctype html><meta charset="utf-8"><title>bare Pyodide + numpy</title>
+<script type="module">
+const url = URL.createObjectURL(new Blob([`
+  import {{ loadPyodide }} from "${{location.origin}}/static/vendor/pyodide/pyodide.mjs";
+  const py = await loadPyodide({{ indexURL: "${{location.origin}}/static/vendor/pyodide/" }});
+  const booted = performance.now();
+  await py.loadPackage("${{location.origin}}/pyodide-packages/{NUMPY_WHEEL}", {{ checkIntegrity: false }});
+  py.runPython("import numpy");
+  postMessage({{ booted }});
+`], {{ type: "text/javascript" }}));
+const t = performance.now();
+const w = new Worker(url, {{ type: "module" }});
+window.bare = new Promise((resolve) => {{ w.onmessage = () => resolve({{ ready_ms: performance.now(), worker_start_ms: t }}); }});
+</script>"""
+
+
+def _bare_boot(page, base_url: str) -> float:
+    """Navigation start -> numpy imported in a fresh worker's Pyodide, in ms."""
+    page.goto(base_url.rstrip("/") + BARE_PATH, wait_until="load")
+    return float(page.evaluate("window.bare.then((r) => r.ready_ms)"))
+
+
 def unavailable(packages_dir: Path | None) -> str | None:
     """Why the browser half cannot run here (None if it can)."""
     if packages_dir is None:
@@ -182,6 +207,17 @@ class CountingServer:
                     n += len(buf)
                 with lock:
                     log.append((self.path, getattr(self, "_bench_status", 200), n))
+
+            def do_GET(self):
+                if self.path != BARE_PATH:
+                    return super().do_GET()
+                body = BARE_HTML.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                self.wfile.write(body)
 
             def send_head(self):
                 f = super().send_head()
@@ -334,11 +370,18 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
             # --- time to interactive. Cold: a fresh browser profile (empty HTTP and code caches).
             # Warm: the same profile, a new tab (disk cache: a Playwright incognito context keeps
             # its cache in memory and does not keep the 9 and 14 MB .wasm files in it).
-            cold, warm, downloads = [], [], None
+            cold, warm, bare, downloads = [], [], [], None
             ctx = None
             for k in range(n_boots):
                 if ctx is not None:
                     ctx.close()
+                # the floor, in a fresh profile too (cold caches), just before the app's boots
+                ctx = p.chromium.launch_persistent_context(
+                    str(profile / f"bare{k}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                page.set_default_timeout(TIMEOUT_MS)
+                bare.append(_bare_boot(page, srv.url))
+                ctx.close()
                 ctx = p.chromium.launch_persistent_context(
                     str(profile / f"boot{k}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                     viewport={"width": 1280, "height": 800})
@@ -362,9 +405,12 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
                 time.sleep(0.1)
                 w["bytes"] = sum(n for _, _, n in srv.since(mark))
                 warm.append(w)
-                log(f"  boot {k + 1}/{n_boots}: cold {cold[-1]['tti_ms']:.0f} ms, warm {w['tti_ms']:.0f} ms")
+                log(f"  boot {k + 1}/{n_boots}: cold {cold[-1]['tti_ms']:.0f} ms, warm {w['tti_ms']:.0f} ms, "
+                    f"bare Pyodide + numpy {bare[-1]:.0f} ms")
             out["tti_cold_ms"] = float(np.median([b["tti_ms"] for b in cold]))
             out["tti_warm_ms"] = float(np.median([b["tti_ms"] for b in warm]))
+            out["bare_boot_ms"] = float(np.median(bare))
+            out["bare_boot_all_ms"] = [round(b) for b in bare]
             out["tti_cold_all_ms"] = [round(b["tti_ms"]) for b in cold]
             out["tti_warm_all_ms"] = [round(b["tti_ms"]) for b in warm]
             out["boot_timings_cold_ms"] = {k: round(v) for k, v in cold[len(cold) // 2]["timings"].items()}

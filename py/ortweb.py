@@ -59,6 +59,42 @@ def _io_shapes(sess, kind):
     return shapes
 
 
+def session_options(kind, external=None):
+    """``InferenceSession.create`` options for execution provider ``kind`` (``external``: the
+    bundle's external-data files, name -> bytes)."""
+    options = {"executionProviders": [kind], "graphOptimizationLevel": "all"}
+    if kind != "webgl":
+        # ORT's intra-op threads spin-wait after each run by default: on a 2-core machine
+        # that steals the core the phase reconstruction (right after the decoder) runs on.
+        options["extra"] = {"session": {"intra_op": {"allow_spinning": "0"}}}
+    opts = js_object({**options, "externalData": []})
+    if external:
+        opts.externalData = js_object([{"path": name, "data": to_js(data)} for name, data in external.items()])
+    return opts
+
+
+_PRECREATED = {}  # id(model bytes) -> (those bytes, kind, promise of their InferenceSession)
+_quiet = None
+
+
+def precreate(ort, kind, data, external=None):
+    """Start creating the session for the ONNX bytes ``data`` now (during boot, while numpy
+    still loads); :meth:`OrtBackend.create` takes it over when it is given the same bytes
+    object with the same ``kind``, and creates its own otherwise."""
+    global _quiet
+    if _quiet is None:  # a rejection is reported where the session is taken over, not as uncaught
+        _quiet = run_js("(p) => { p.catch(() => {}); return p; }")
+    promise = _quiet(ort.InferenceSession.create(to_js(data), session_options(kind, external)))
+    _PRECREATED[id(data)] = (data, kind, promise)
+
+
+def _create_session(ort, kind, data, external):
+    entry = _PRECREATED.pop(id(data), None)
+    if entry is not None and entry[0] is data and entry[1] == kind:
+        return entry[2]
+    return ort.InferenceSession.create(to_js(data), session_options(kind, external))
+
+
 class _Settle:
     """Starts ``session.run`` in JS and hands its outcome to a Python function, without
     asyncio. One long-lived proxy dispatches every settlement by ticket: a Python-made promise
@@ -106,21 +142,13 @@ class OrtBackend:
     async def create(manifest, files, ort, kind="wasm"):
         """Sessions for ``files`` (name -> bytes); checks names, shapes and latent size."""
         from intellimixer import model
-        external = [{"path": name, "data": to_js(files[name])} for name in manifest.external_data]
-        options = {"executionProviders": [kind], "graphOptimizationLevel": "all"}
-        if kind != "webgl":
-            # ORT's intra-op threads spin-wait after each run by default: on a 2-core machine
-            # that steals the core the phase reconstruction (right after the decoder) runs on.
-            options["extra"] = {"session": {"intra_op": {"allow_spinning": "0"}}}
+        external = {name: files[name] for name in manifest.external_data}
         sessions = []
         try:
             for part in ("encoder", "decoder"):
                 spec = getattr(manifest, part)
-                opts = js_object({**options, "externalData": []})
-                if external:
-                    opts.externalData = js_object(external)
                 try:
-                    sess = await ort.InferenceSession.create(to_js(files[spec["file"]]), opts)
+                    sess = await _create_session(ort, kind, files[spec["file"]], external)
                 except Exception as exc:  # noqa: BLE001 - any JS error: the bundle is rejected, naming it
                     where = "" if kind == "wasm" else f" on {backends.backend_label(kind)}"
                     raise model.ManifestError(

@@ -8,8 +8,10 @@ methods; onnxruntime-web is :mod:`ortweb`. Each export is built from the protoco
 table, so an operation the protocol lacks cannot be exported, nor one it lists be missing.
 """
 import asyncio
+import json
 import sys
 import time
+from urllib.parse import urljoin
 
 import pyodide_js
 from pyodide.ffi import to_js
@@ -40,7 +42,18 @@ def _files(value):
 CONVERT = {"pcm": _pcm, "files": _files}  # by argument name; everything else: _py
 
 
+PREFETCH = {"task": None, "bytes": {}}  # the default model, fetched during boot: URL -> bytes
+
+
 async def _fetch_bytes(url, what):
+    if PREFETCH["task"] is not None:
+        await PREFETCH["task"]
+    if url in PREFETCH["bytes"]:
+        return PREFETCH["bytes"].pop(url)
+    return await _download(url, what)
+
+
+async def _download(url, what):
     from pyodide.http import pyfetch
 
     from intellimixer.rules import AppError
@@ -79,7 +92,30 @@ async def boot(config):
         timings["ort_s"] = round(time.perf_counter() - t0, 3)
         return ort
 
-    _, STATE["ort"] = await asyncio.gather(load_numpy(), load_ort())
+    async def prefetch_model(ort_loaded):
+        """Fetch the default model and start its sessions while numpy loads (the bundle is
+        validated as usual when the page loads it; any failure here is reported then)."""
+        url = cfg.get("model_url")
+        try:
+            raw = await _download(url, "the model manifest")
+            spec = json.loads(bytes(raw))
+            parts = [spec["encoder"]["file"], spec["decoder"]["file"]]
+            names = parts + [n for n in spec.get("external_data", []) if isinstance(n, str)]
+            data = await asyncio.gather(*(_download(urljoin(url, n), n) for n in names))
+        except Exception:  # noqa: BLE001 - the normal load says what is wrong
+            return
+        PREFETCH["bytes"].update({url: raw, **{urljoin(url, n): d for n, d in zip(names, data)}})
+        files = dict(zip(names, data))
+        external = {n: files[n] for n in names[2:]}
+        ort = await ort_loaded
+        for name in parts:
+            ortweb.precreate(ort, "wasm", files[name], external)
+
+    ort_loaded = asyncio.ensure_future(load_ort())
+    if cfg.get("model_url"):
+        PREFETCH["task"] = asyncio.ensure_future(prefetch_model(ort_loaded))
+    await load_numpy()
+    STATE["ort"] = await ort_loaded
     try:
         import numpy as np
     except ImportError:
@@ -102,9 +138,10 @@ async def tune_backend():
     return await ortweb.tune(STATE["service"].session, request, cfg["ort_base"], STATE["threads"])
 
 
-def generate(nx, ny, ticket):
-    """A click on the map. Answers nothing: the sound (or the error) is posted once as the
-    ``generated`` event, its ``wav`` and ``pcm`` buffers transferred, not copied.
+def _make(event, nx, ny, ticket):
+    """A sound for map position (nx, ny), posted once as ``event`` (``generated``: a click,
+    kept in the history; ``previewed``: a point passed while dragging), its buffers
+    transferred, not copied.
 
     Not a coroutine: the latent rule runs now, the decoder's promise is chained straight to
     the phase reconstruction. An ``async def`` would put asyncio's event-loop round trips (a
@@ -116,22 +153,26 @@ def generate(nx, ny, ticket):
         arrays = {name: to_js(value) for name, value in (buffers or {}).items()}
         if "timings_ms" in fields:
             fields["timings_ms"]["to_js"] = 1000 * (time.perf_counter() - t)
-        message = ortweb.js_object({protocol.TAG: "generated", "json": protocol.event_json("generated", fields, arrays)})
+        message = ortweb.js_object({protocol.TAG: event, "json": protocol.event_json(event, fields, arrays)})
         for name, arr in arrays.items():
             js.Reflect.set(message, name, arr)
         js.postMessage(message, to_js([arr.buffer for arr in arrays.values()]))
 
     def failed(exc):
         post({"ticket": ticket, **protocol.error_fields(exc)})
-        print(f"intellimixer worker: generate failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"intellimixer worker: {event} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     def decoded(S, error):
         try:
             if error is not None:
                 raise error
             service = STATE["service"]
-            wav, info = service.session.finish_generate(pending, S)
-            fields, buffers = service.generated_event(info, wav, t0, ticket)
+            if event == "previewed":
+                pcm, info = service.session.finish_preview(pending, S)
+                fields, buffers = service.previewed_event(info, pcm, t0, ticket)
+            else:
+                wav, info = service.session.finish_generate(pending, S)
+                fields, buffers = service.generated_event(info, wav, t0, ticket)
             fields["timings_ms"]["decoder_run"] = backend.last_run_ms
             post(fields, buffers)
         except Exception as exc:  # noqa: BLE001 - every failure goes to the status panel
@@ -144,6 +185,16 @@ def generate(nx, ny, ticket):
         backend.decode_then(pending.z[None], decoded)
     except Exception as exc:  # noqa: BLE001
         failed(exc)
+
+
+def generate(nx, ny, ticket):
+    """A click on the map: the ``generated`` event (see :func:`_make`)."""
+    _make("generated", nx, ny, ticket)
+
+
+def preview(nx, ny, ticket):
+    """A point passed while dragging: the ``previewed`` event (see :func:`_make`)."""
+    _make("previewed", nx, ny, ticket)
 
 
 # --- the exports, built from the protocol ----------------------------------------------
@@ -178,7 +229,8 @@ def _export(op):
     return call
 
 
+EVENT_OPS = {"generate": generate, "preview": preview}  # answered by an event, not a reply
 for _op, _spec in protocol.OPERATIONS.items():
-    globals()[_op] = generate if "event" in _spec else _export(_op)
+    globals()[_op] = EVENT_OPS[_op] if "event" in _spec else _export(_op)
 
 __export__ = list(protocol.OPERATIONS)

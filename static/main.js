@@ -72,9 +72,13 @@ async function boot(startFiles) {
     // where the model runs: "auto" (GPU when present and faster), "wasm", "webgpu", "webgl";
     // a page URL with ?backend=... overrides it
     onnx_backend: new URLSearchParams(location.search).get("backend") || config.onnx_backend || "auto",
+    // fetched, and its sessions started, while numpy loads; validated by load_model_url below
+    model_url: abs(config.default_model),
   });
   if (!booted.ok) { setStatus(booted.error, "error"); models.none(); return; }
   timings.runtimes = performance.now() - t0;
+  timings.numpy_after_python = 1000 * booted.numpy_s;
+  timings.ort_after_python = 1000 * booted.ort_s;
 
   setStatus(msg("boot_model"), "busy", 2, 3);
   const loaded = await app.client.call("load_model_url", abs(config.default_model));
@@ -114,11 +118,12 @@ function canUseModel() {
   return false;
 }
 
-function requestGenerate(nx, ny) {
+// op: "generate" (a sound to keep) or "preview" (a point passed while dragging)
+function requestGenerate(nx, ny, op = "generate") {
   if (!canUseModel()) return;
   if (!mapView.map?.points.length) { setStatus(msg("no_sounds"), "warn"); return; }
   if (jobs.current) { setStatus(jobs.busyMessage(true), "warn"); return; }
-  scheduler.request(nx, ny);
+  scheduler.request(nx, ny, op);
 }
 
 async function afterLoad(origin) {
@@ -176,8 +181,10 @@ function playSource(/* @protocol Point */ p) {
   showView(app.client, "source-view", "source", p.key).then((error) => error && setStatus(error, "warn"));
 }
 
-function onSound({ reply: /* @protocol generated */ r, ms, more }) {
+function onSound({ reply, op, ms, more }) {
+  if (op === "preview") { onPreview(reply); return; }
   // The sound starts first; the blobs, links, map and text are made while it plays.
+  const /* @protocol generated */ r = reply;
   const played = player.startVoice(r.pcm, r.sample_rate);
   const entry = history.add(r);
   player.playGenerated(entry, played, mapView.scrub.active);
@@ -186,6 +193,11 @@ function onSound({ reply: /* @protocol generated */ r, ms, more }) {
   else refreshMap();
   share.replace(history.show(r.number), mapView.scrub.active);
   if (!more) setStatus(msg("generated", { number: r.number, ms: ms.toFixed(0) }), "ready");
+}
+
+// A point passed while dragging: played (crossfaded with the last), not kept.
+function onPreview(/* @protocol previewed */ r) {
+  player.startVoice(r.pcm, r.sample_rate);
 }
 
 async function replay(number) {
@@ -243,7 +255,10 @@ function wirePage() {
     },
   });
   mapView.addEventListener("play", (e) => playSource(e.detail.point));
-  mapView.addEventListener("generate", (e) => { player.unlock(); requestGenerate(e.detail.nx, e.detail.ny); });
+  mapView.addEventListener("generate", (e) => {
+    player.unlock();
+    requestGenerate(e.detail.nx, e.detail.ny, e.detail.preview ? "preview" : "generate");
+  });
   mapView.addEventListener("scrub", (e) => {
     scheduler.scrubbing = e.detail.active;
     if (e.detail.active) { player.unlock(); return; }

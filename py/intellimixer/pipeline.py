@@ -39,14 +39,14 @@ def model_input(x: np.ndarray, sr: int, manifest) -> np.ndarray:
 
 
 def render(S: np.ndarray, manifest, n_iter: int | None = None, seed: int = 0, level_db: float | None = None,
-           gate: bool = True) -> np.ndarray:
+           gate: bool = True, init=None, keep_phase: list | None = None) -> np.ndarray:
     """A spectrogram in the manifest's representation (``[n_bins, n_frames]``, any leading
     axes of size 1) -> the finished sound: float32 ``[manifest.n_samples]`` at
     ``manifest.sample_rate``: phase reconstruction with the manifest's settings (``n_iter``
-    overrides its iterations; ``gate`` as :func:`phase.synthesize`), then
-    :func:`finishing.finish` (fades, level ``level_db`` dBFS RMS or, when None, peak at
-    -0.3 dBFS)."""
-    x = phase.synthesize(S, manifest, n_iter=n_iter, seed=seed, gate=gate)
+    overrides its iterations; ``gate``, ``init`` and ``keep_phase`` as
+    :func:`phase.synthesize`), then :func:`finishing.finish` (fades, level ``level_db`` dBFS
+    RMS or, when None, peak at -0.3 dBFS)."""
+    x = phase.synthesize(S, manifest, n_iter=n_iter, seed=seed, gate=gate, init=init, keep_phase=keep_phase)
     return finishing.finish(x, manifest.sample_rate, level_db)
 
 

@@ -149,6 +149,19 @@ class Service:
         wav, info = await self.session.generate(float(nx), float(ny))
         return self.generated_event(info, wav, t0, ticket)
 
+    async def preview(self, nx: Any, ny: Any, ticket: Any = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The ``previewed`` event's fields and buffers for a point passed while dragging."""
+        t0 = time.perf_counter()
+        pcm, info = await self.session.preview(float(nx), float(ny))
+        return self.previewed_event(info, pcm, t0, ticket)
+
+    @staticmethod
+    def previewed_event(info: dict[str, Any], pcm: np.ndarray, t0: float, ticket: Any
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``previewed`` event of a finished preview: ``(fields, buffers)``."""
+        info = {**info, "ticket": ticket, "ok": True, "seconds": round(time.perf_counter() - t0, 4)}
+        return info, {"pcm": np.asarray(pcm, dtype=np.float32)}
+
     def generated_event(self, info: dict[str, Any], wav: bytes, t0: float, ticket: Any
                         ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The ``generated`` event of a finished generation: ``(fields, buffers)``."""

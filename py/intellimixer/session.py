@@ -118,6 +118,7 @@ class Session:
         self._batch: Batch | None = None
         self._batches = 0
         self._generated_count = 0
+        self._preview_phase: np.ndarray | None = None  # where the last scrub preview ended (complex)
         self._keys = 0
         self._latents_cache: tuple[tuple, np.ndarray | None, dict] | None = None
 
@@ -422,6 +423,12 @@ class Session:
             raise AppError(msg("none_commercial" if allowed else "all_declined"))
         return m, mix, lat, levels
 
+    async def preview(self, nx: float, ny: float) -> tuple[np.ndarray, dict[str, Any]]:
+        """A point passed while dragging -> samples and what to show (:meth:`finish_preview`)."""
+        pending = self.begin_generate(nx, ny)
+        S = await self.backend.decode(pending.z[None])
+        return self.finish_preview(pending, S)
+
     async def generate(self, nx: float, ny: float, n_iter: int | None = None) -> tuple[bytes, dict[str, Any]]:
         """A click at normalised map position ``(nx, ny)`` -> WAV bytes and what to show:
         :meth:`begin_generate`, the decoder, then :meth:`finish_generate` (the browser
@@ -464,6 +471,26 @@ class Session:
                            "phase": 1000 * (t3 - t2), "credits_wav_map": 1000 * (time.perf_counter() - t3)},
         }
         return wav, info
+
+    def finish_preview(self, pending: PendingSound, S: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """Like :meth:`finish_generate`, for a point passed while dragging: the manifest's
+        ``phase.preview_n_iter`` iterations, started from the phase the previous preview ended
+        with (neighbouring points sound alike, so few iterations suffice), and nothing kept in
+        the history. Returns the samples and the fields of the ``previewed`` event."""
+        t2 = time.perf_counter()
+        m = pending.manifest
+        warm = self._preview_phase
+        if warm is None or warm.shape != (m.stft.n_freqs, m.stft.n_frames):
+            warm = None
+        keep: list = []
+        wave = pipeline.render(S, m, n_iter=m.phase.preview_n_iter, level_db=pending.level_db, init=warm,
+                               keep_phase=keep)
+        self._preview_phase = keep[-1] if keep else None
+        t3 = time.perf_counter()
+        info = {"sample_rate": m.sample_rate, "peak": float(np.max(np.abs(wave))) if wave.size else 0.0,
+                "timings_ms": {"latent": 1000 * (pending.t1 - pending.t0), "decode": 1000 * (t2 - pending.t1),
+                               "phase": 1000 * (t3 - t2)}}
+        return wave, info
 
     def _record(self, pending: PendingSound, wave: np.ndarray) -> Generated:
         """The history entry of a generated sound: its credits (every source with a share of
