@@ -73,26 +73,25 @@ def session_options(kind, external=None):
     return opts
 
 
-_PRECREATED = {}  # id(model bytes) -> (those bytes, kind, promise of their InferenceSession)
-_quiet = None
+_PRECREATED = {}  # id(model bytes) -> (those bytes, kind, task creating their InferenceSession)
 
 
 def precreate(ort, kind, data, external=None):
     """Start creating the session for the ONNX bytes ``data`` now (during boot, while numpy
     still loads); :meth:`OrtBackend.create` takes it over when it is given the same bytes
-    object with the same ``kind``, and creates its own otherwise."""
-    global _quiet
-    if _quiet is None:  # a rejection is reported where the session is taken over, not as uncaught
-        _quiet = run_js("(p) => { p.catch(() => {}); return p; }")
-    promise = _quiet(ort.InferenceSession.create(to_js(data), session_options(kind, external)))
-    _PRECREATED[id(data)] = (data, kind, promise)
+    object with the same ``kind``, and creates its own otherwise (a failure is raised there)."""
+
+    async def create():
+        return await ort.InferenceSession.create(to_js(data), session_options(kind, external))
+
+    _PRECREATED[id(data)] = (data, kind, asyncio.ensure_future(create()))
 
 
-def _create_session(ort, kind, data, external):
+async def _create_session(ort, kind, data, external):
     entry = _PRECREATED.pop(id(data), None)
     if entry is not None and entry[0] is data and entry[1] == kind:
-        return entry[2]
-    return ort.InferenceSession.create(to_js(data), session_options(kind, external))
+        return await entry[2]
+    return await ort.InferenceSession.create(to_js(data), session_options(kind, external))
 
 
 class _Settle:
