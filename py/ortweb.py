@@ -1,6 +1,11 @@
-"""onnxruntime-web in the PyScript worker: one ``InferenceSession`` per model part with an
+"""onnxruntime-web for the PyScript worker: one ``InferenceSession`` per model part with an
 explicit execution provider (``wasm`` first; WebGPU or WebGL where the browser has one and
 :mod:`intellimixer.backends` says to move there).
+
+onnxruntime-web itself runs in a worker of its own (``static/ort-worker.js``, started by the
+page before Pyodide boots); ``static/ort-client.js`` gives this worker the part of its API used
+here, over a MessagePort. So loading it overlaps Pyodide's boot, and a decoder run overlaps
+the phase reconstruction of the sound before it.
 
 Browser-only (it imports ``js``); the rules it follows are in the engine, where CPython
 tests reach them. Every URL is absolute (the worker runs from a ``blob:`` URL). The engine's
@@ -17,7 +22,7 @@ import js
 from intellimixer import backends
 from intellimixer.strings import msg
 
-_MODULES = {}  # execution provider -> the onnxruntime-web module imported for it
+_CLIENT = {"module": None}  # static/ort-client.js, once connected
 
 
 def js_object(value):
@@ -25,22 +30,26 @@ def js_object(value):
     return to_js(value, dict_converter=js.Object.fromEntries)
 
 
-async def load_runtime(ort_base, threads):
-    """Import onnxruntime-web's WebAssembly build (``ort.wasm.min.mjs``) once."""
-    return await _module("wasm", ort_base, threads)
+async def connect(client_url, port):
+    """Import ``static/ort-client.js`` and hand it the port to the onnxruntime-web worker."""
+    client = await run_js(f"import({json.dumps(client_url)})")
+    client.connect(port)
+    _CLIENT["module"] = client
+    return client.runtime("wasm")
 
 
-async def _module(kind, ort_base, threads):
-    """onnxruntime-web's build for ``kind``: ``ort.wasm.min.mjs``, ``ort.webgpu.min.mjs``
-    (WebGPU, with its own WASM fallback) or ``ort.webgl.min.mjs``; imported once."""
-    if kind not in _MODULES:
-        ort = await run_js(f"import({json.dumps(ort_base + f'ort.{kind}.min.mjs')})")
-        if kind != "webgl":
-            ort.env.wasm.wasmPaths = ort_base
-            ort.env.wasm.numThreads = threads
-        ort.env.logLevel = "error"
-        _MODULES[kind] = ort
-    return _MODULES[kind]
+async def _module(kind):
+    """onnxruntime-web's API for execution provider ``kind`` (``"wasm"``, ``"webgpu"`` or
+    ``"webgl"``), in the onnxruntime-web worker (which imports its build once)."""
+    if _CLIENT["module"] is None:
+        raise RuntimeError("onnxruntime-web is not connected")
+    return _CLIENT["module"].runtime(kind)
+
+
+def session_options(external=None):
+    """``InferenceSession.create`` options beyond the onnxruntime-web worker's own (execution
+    provider, optimisation, threads): the bundle's external-data files, name -> bytes."""
+    return js_object({"externalData": [{"path": name, "data": to_js(data)} for name, data in (external or {}).items()]})
 
 
 def _io_shapes(sess, kind):
@@ -57,41 +66,6 @@ def _io_shapes(sess, kind):
             if shape is not None and item.name in shapes:
                 shapes[item.name] = [d if isinstance(d, int) else None for d in shape]
     return shapes
-
-
-def session_options(kind, external=None):
-    """``InferenceSession.create`` options for execution provider ``kind`` (``external``: the
-    bundle's external-data files, name -> bytes)."""
-    options = {"executionProviders": [kind], "graphOptimizationLevel": "all"}
-    if kind != "webgl":
-        # ORT's intra-op threads spin-wait after each run by default: on a 2-core machine
-        # that steals the core the phase reconstruction (right after the decoder) runs on.
-        options["extra"] = {"session": {"intra_op": {"allow_spinning": "0"}}}
-    opts = js_object({**options, "externalData": []})
-    if external:
-        opts.externalData = js_object([{"path": name, "data": to_js(data)} for name, data in external.items()])
-    return opts
-
-
-_PRECREATED = {}  # id(model bytes) -> (those bytes, kind, task creating their InferenceSession)
-
-
-def precreate(ort, kind, data, external=None):
-    """Start creating the session for the ONNX bytes ``data`` now (during boot, while numpy
-    still loads); :meth:`OrtBackend.create` takes it over when it is given the same bytes
-    object with the same ``kind``, and creates its own otherwise (a failure is raised there)."""
-
-    async def create():
-        return await ort.InferenceSession.create(to_js(data), session_options(kind, external))
-
-    _PRECREATED[id(data)] = (data, kind, asyncio.ensure_future(create()))
-
-
-async def _create_session(ort, kind, data, external):
-    entry = _PRECREATED.pop(id(data), None)
-    if entry is not None and entry[0] is data and entry[1] == kind:
-        return await entry[2]
-    return await ort.InferenceSession.create(to_js(data), session_options(kind, external))
 
 
 class _Settle:
@@ -147,7 +121,7 @@ class OrtBackend:
             for part in ("encoder", "decoder"):
                 spec = getattr(manifest, part)
                 try:
-                    sess = await _create_session(ort, kind, files[spec["file"]], external)
+                    sess = await ort.InferenceSession.create(to_js(files[spec["file"]]), session_options(external))
                 except Exception as exc:  # noqa: BLE001 - any JS error: the bundle is rejected, naming it
                     where = "" if kind == "wasm" else f" on {backends.backend_label(kind)}"
                     raise model.ManifestError(
@@ -288,7 +262,7 @@ async def _available(kind):
     return None if gl else msg("no_webgl")
 
 
-async def tune(session, request, ort_base, threads):
+async def tune(session, request):
     """Where the model runs, once it is loaded on WebAssembly: try the GPU backend that
     ``request`` allows (:func:`intellimixer.backends.accelerator_for`) if the browser has
     it, time the decoder on both and keep the one :func:`~intellimixer.backends.keep_accelerator`
@@ -304,7 +278,7 @@ async def tune(session, request, ort_base, threads):
     if why:
         return backends.tuning_result(request, "wasm", msg("backend_unavailable", why=why))
     try:
-        gpu = await OrtBackend.create(backend.manifest, files, await _module(kind, ort_base, threads), kind=kind)
+        gpu = await OrtBackend.create(backend.manifest, files, await _module(kind), kind=kind)
         await gpu.time_decode(2)  # the first runs on a GPU compile its pipelines
     except Exception as exc:  # noqa: BLE001 - the model stays on WebAssembly
         why = getattr(exc, "problem", None) or str(exc)

@@ -8,12 +8,11 @@ methods; onnxruntime-web is :mod:`ortweb`. Each export is built from the protoco
 table, so an operation the protocol lacks cannot be exported, nor one it lists be missing.
 """
 import asyncio
-import json
 import sys
 import time
-from urllib.parse import urljoin
 
 import pyodide_js
+from polyscript import xworker
 from pyodide.ffi import to_js
 
 import js
@@ -21,7 +20,18 @@ import ortweb
 from intellimixer import protocol
 from intellimixer.strings import msg
 
-STATE = {"service": None, "config": {}, "ort": None, "threads": 1}
+STATE = {"service": None, "config": {}, "ort": None, "threads": 1, "ort_port": None}
+
+
+def _on_message(event):
+    """The page's one message of its own (PyScript hands a worker the page's messages through
+    ``xworker.onmessage``): the port to onnxruntime-web's worker."""
+    data = event.data
+    if data is not None and getattr(data, "imx_ort_port", False) and event.ports.length:
+        STATE["ort_port"] = event.ports[0]
+
+
+xworker.onmessage = _on_message
 
 
 def _py(value):
@@ -42,18 +52,7 @@ def _files(value):
 CONVERT = {"pcm": _pcm, "files": _files}  # by argument name; everything else: _py
 
 
-PREFETCH = {"task": None, "bytes": {}}  # the default model, fetched during boot: URL -> bytes
-
-
 async def _fetch_bytes(url, what):
-    if PREFETCH["task"] is not None:
-        await PREFETCH["task"]
-    if url in PREFETCH["bytes"]:
-        return PREFETCH["bytes"].pop(url)
-    return await _download(url, what)
-
-
-async def _download(url, what):
     from pyodide.http import pyfetch
 
     from intellimixer.rules import AppError
@@ -71,7 +70,8 @@ async def _download(url, what):
 
 
 async def boot(config):
-    """Load numpy (from the configured Pyodide package base) and onnxruntime-web."""
+    """Load numpy (from the configured Pyodide package base) and connect onnxruntime-web's
+    worker (the page started it, and it has been loading the default model meanwhile)."""
     cfg = STATE["config"] = dict(config)
     t0 = time.perf_counter()
     threads = STATE["threads"] = int(cfg.get("threads") or 1)
@@ -87,35 +87,19 @@ async def boot(config):
             await pyodide_js.loadPackage(url, ortweb.js_object({"checkIntegrity": False}))
         timings["numpy_s"] = round(time.perf_counter() - t0, 3)
 
+    async def wait_for_port():
+        for _ in range(500):  # the page hands it over right after this worker has started
+            if STATE["ort_port"] is not None:
+                return STATE["ort_port"]
+            await asyncio.sleep(0.01)
+        raise RuntimeError("the page did not connect onnxruntime-web's worker")
+
     async def load_ort():
-        ort = await ortweb.load_runtime(cfg["ort_base"], threads)
+        ort = await ortweb.connect(cfg["ort_client"], await wait_for_port())
         timings["ort_s"] = round(time.perf_counter() - t0, 3)
         return ort
 
-    async def prefetch_model(ort_loaded):
-        """Fetch the default model and start its sessions while numpy loads (the bundle is
-        validated as usual when the page loads it; any failure here is reported then)."""
-        url = cfg.get("model_url")
-        try:
-            raw = await _download(url, "the model manifest")
-            spec = json.loads(bytes(raw))
-            parts = [spec["encoder"]["file"], spec["decoder"]["file"]]
-            names = parts + [n for n in spec.get("external_data", []) if isinstance(n, str)]
-            data = await asyncio.gather(*(_download(urljoin(url, n), n) for n in names))
-        except Exception:  # noqa: BLE001 - the normal load says what is wrong
-            return
-        PREFETCH["bytes"].update({url: raw, **{urljoin(url, n): d for n, d in zip(names, data)}})
-        files = dict(zip(names, data))
-        external = {n: files[n] for n in names[2:]}
-        ort = await ort_loaded
-        for name in parts:
-            ortweb.precreate(ort, "wasm", files[name], external)
-
-    ort_loaded = asyncio.ensure_future(load_ort())
-    if cfg.get("model_url"):
-        PREFETCH["task"] = asyncio.ensure_future(prefetch_model(ort_loaded))
-    await load_numpy()
-    STATE["ort"] = await ort_loaded
+    _, STATE["ort"] = await asyncio.gather(load_numpy(), load_ort())
     try:
         import numpy as np
     except ImportError:
@@ -135,7 +119,7 @@ async def tune_backend():
 
     cfg = STATE["config"]
     request = backends.normalize_request(cfg.get("onnx_backend"))
-    return await ortweb.tune(STATE["service"].session, request, cfg["ort_base"], STATE["threads"])
+    return await ortweb.tune(STATE["service"].session, request)
 
 
 def _make(event, nx, ny, ticket):

@@ -48,15 +48,25 @@ function onnxThreads(config) {
   return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
 }
 
+// onnxruntime-web in a worker of its own, started first of all: importing it, compiling its
+// WebAssembly and opening the default model run on another core while Pyodide boots. The
+// Python worker gets one end of a channel to it (static/ort-client.js is that end).
+const ortWorker = new Worker(abs("static/ort-worker.js"), { type: "module" });
+const ortChannel = new MessageChannel();
+ortWorker.postMessage({ op: "connect" }, [ortChannel.port1]);
+
 async function boot(startFiles) {
   setStatus(msg("boot_python"), "busy");
   const [protocol, config, runtime, pyConfig] = await startFiles;
   app.config = config;
+  ortWorker.postMessage({ op: "init", base: abs("static/vendor/ort/"), threads: onnxThreads(config) });
+  ortWorker.postMessage({ op: "preload", manifest: abs(config.default_model) });
   const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
   const files = {};
   for (const [from, to] of Object.entries(pyConfig.files || {})) files[abs("py/" + from.replace(/^\.\//, ""))] = to;
   app.worker = await PyWorker(abs("py/worker.py"), { config: { ...pyConfig, files, interpreter }, version: interpreter });
   app.client.attach(app.worker, protocol);
+  app.worker.postMessage({ imx_ort_port: true }, [ortChannel.port2]);
   timings.python = performance.now() - t0;
 
   setStatus(msg("boot_runtimes"), "busy", 1, 3);
@@ -65,6 +75,7 @@ async function boot(startFiles) {
     packages_base: packages.endsWith("/") ? packages : packages + "/",
     numpy_file: runtime.packages.numpy.file_name,
     ort_base: abs("static/vendor/ort/"),
+    ort_client: abs("static/ort-client.js"),
     threads: onnxThreads(config),
     freesound_api: config.freesound_api,
     freesound_token: config.freesound_token || "",
@@ -72,8 +83,6 @@ async function boot(startFiles) {
     // where the model runs: "auto" (GPU when present and faster), "wasm", "webgpu", "webgl";
     // a page URL with ?backend=... overrides it
     onnx_backend: new URLSearchParams(location.search).get("backend") || config.onnx_backend || "auto",
-    // fetched, and its sessions started, while numpy loads; validated by load_model_url below
-    model_url: abs(config.default_model),
   });
   if (!booted.ok) { setStatus(booted.error, "error"); models.none(); return; }
   timings.runtimes = performance.now() - t0;
@@ -131,14 +140,40 @@ async function afterLoad(origin) {
   if (pos) requestGenerate(pos.nx, pos.ny);
 }
 
+// Asked for while the app starts (typing and dropping need no Python): done once it is ready.
+const untilReady = { search: false, files: [] };
+
+function starting() {
+  return jobs.current === "job_starting";
+}
+
+async function runQueued() {
+  const { search: wanted, files } = untilReady;
+  untilReady.search = false;
+  untilReady.files = [];
+  if (!models.model) return;
+  if (files.length) await addLocalFiles(files);
+  if (wanted) await search(null);
+}
+
 async function search(event) {
   event?.preventDefault();
+  if (starting()) {
+    untilReady.search = true;
+    setStatus(msg("queued_search", { query: $("query").value.trim() }), "busy");
+    return;
+  }
   if (!canUseModel()) return;
   await sources.search();
   await afterLoad("freesound");
 }
 
 async function addLocalFiles(list) {
+  if (list.length && starting()) {
+    untilReady.files.push(...list);
+    setStatus(msg("queued_files", { count: untilReady.files.length }), "busy");
+    return;
+  }
   if (!list.length || !canUseModel()) return;
   await sources.addFiles(list);
   await afterLoad("local");
@@ -336,6 +371,7 @@ async function start() {
   await jobs.run("job_starting", () => boot(startFiles));
   timings.ready = performance.now() - t0;
   document.body.dataset.ready = models.model ? "1" : "0";
+  await runQueued();
   try { await applyHash(); } catch (err) { setStatus(msg("link_failed", { error: err?.message || err }), "warn"); }
 }
 
