@@ -371,8 +371,8 @@ async function start() {
   await jobs.run("job_starting", () => boot(startFiles));
   timings.ready = performance.now() - t0;
   document.body.dataset.ready = models.model ? "1" : "0";
-  await runQueued();
   try { await applyHash(); } catch (err) { setStatus(msg("link_failed", { error: err?.message || err }), "warn"); }
+  await runQueued(); // (after the link the page was opened with: what was queued comes later)
 }
 
 // Everything that needs no Python (nor the sentences) is wired at once: typing, the token,

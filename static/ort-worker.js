@@ -58,7 +58,7 @@ async function open(kind, model, options) {
 }
 
 function meta(list) {
-  return (list || []).map((m) => ({ name: m.name, shape: m.shape ? [...m.shape] : null }));
+  return (list || []).map((m) => ({ name: m.name, shape: m.shape ? [...m.shape] : undefined }));
 }
 
 async function create(kind, model, options) {
@@ -71,8 +71,8 @@ async function create(kind, model, options) {
   }
   const id = nextId++;
   sessions.set(id, { session, kind });
-  let inputMetadata = null;
-  let outputMetadata = null;
+  let inputMetadata; // (left undefined where the backend has none: WebGL)
+  let outputMetadata;
   try { inputMetadata = meta(session.inputMetadata); outputMetadata = meta(session.outputMetadata); } catch { /* WebGL: none */ }
   return { session: id, inputNames: [...session.inputNames], outputNames: [...session.outputNames], inputMetadata, outputMetadata };
 }
