@@ -133,3 +133,18 @@ def test_native_model_checks_graph_against_manifest(tiny_bundle8, tmp_path):
     (bad / "decoder.onnx").unlink()
     with pytest.raises(ManifestError, match="not among the bundle's files"):
         NativeModel(bad)
+
+
+def test_manifests_are_strict_json_that_a_browser_can_parse():
+    """Browsers' JSON.parse refuses NaN and Infinity (Python's json reads them): the default
+    manifest has none, the writer turns them into null, and the reader refuses them."""
+    from pathlib import Path
+
+    from intellimixer.bundle import manifest_json
+
+    text = (Path(__file__).resolve().parents[1] / "models" / "default" / "manifest.json").read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in models/default/manifest.json"))
+    written = manifest_json({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": -float("inf")}})
+    assert json.loads(written) == {"a": None, "b": [1.0, None], "c": {"d": None}}
+    with pytest.raises(ManifestError, match="NaN is not a JSON value"):
+        load_manifest(text.replace('"n_iter": 28', '"n_iter": NaN'))

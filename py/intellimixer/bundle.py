@@ -6,12 +6,31 @@ described in ``docs/model-format.md`` and checked by :func:`intellimixer.model.l
 """
 from __future__ import annotations
 
+import json
+import math
 from typing import Any, Sequence
 
 from .model import FORMAT, FORMAT_VERSION
 
 TENSORS = {"encoder_input": "spectrogram", "mu": "mu", "logvar": "logvar",
            "decoder_input": "z", "decoder_output": "spectrogram"}
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (nested) replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def manifest_json(manifest: dict[str, Any]) -> str:
+    """The text of ``manifest.json``: strict JSON (a figure that has no value, e.g. the level
+    of silent frames in files without any, is null: browsers refuse NaN)."""
+    return json.dumps(_finite(manifest), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def manifest_dict(

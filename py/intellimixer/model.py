@@ -194,6 +194,11 @@ def _tensor_name(obj: dict, key: str, path: str) -> str:
     return name
 
 
+def _no_constant(name: str):
+    # Python's json module reads NaN and Infinity, browsers' JSON.parse does not
+    raise ValueError(f"{name} is not a JSON value (use null)")
+
+
 def load_manifest(source: dict | str | bytes | Path) -> Manifest:
     """Parse and validate a manifest.
 
@@ -216,7 +221,7 @@ def load_manifest(source: dict | str | bytes | Path) -> Manifest:
             raise ManifestError("manifest.json", f"cannot be read ({e.strerror or e})") from None
     if isinstance(source, (bytes, bytearray, str)):
         try:
-            source = json.loads(source)
+            source = json.loads(source, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as e:
             raise ManifestError("manifest.json", f"is not valid JSON ({e})") from None
     if not isinstance(source, dict):

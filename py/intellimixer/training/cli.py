@@ -8,7 +8,6 @@ export, evaluate.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections import Counter
 from dataclasses import asdict, replace
@@ -17,6 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..bundle import manifest_json
 from ..model import NativeModel, load_manifest
 from .corpus import (
     HELD_OUT_PACKAGES,
@@ -147,7 +147,7 @@ def build(args: argparse.Namespace, log=print) -> dict[str, Any]:
         manifest["training"]["eval"] = evaluate(Path(args.out), held, log)
     manifest["training"]["time_s"]["total"] = round(time.perf_counter() - t_start, 1)
     load_manifest(manifest)
-    (Path(args.out) / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    (Path(args.out) / "manifest.json").write_text(manifest_json(manifest))
     size = sum(p.stat().st_size for p in Path(args.out).iterdir() if p.is_file())
     log(f"bundle {args.out}: {size / 1e6:.2f} MB, {n_params} parameters, "
         f"total {manifest['training']['time_s']['total']:.0f} s")

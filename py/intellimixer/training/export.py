@@ -2,7 +2,6 @@
 own model")."""
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..bundle import manifest_json
 from ..model import NativeModel, load_manifest
 from .format import DECODER_INPUT, DECODER_OUTPUT, ENCODER_INPUT, ENCODER_LOGVAR, ENCODER_MU, OPSET, STFT, manifest_dict
 from .vae import PermutedDecoder, PermutedEncoder, encode_all, kl_per_dim, require_torch, torch
@@ -103,7 +103,7 @@ def export_bundle(
     manifest = manifest_dict(name=name, latent_dim=latent_dim, description=description, dim_kl=dim_kl,
                              dim_labels=dim_labels, external_data=bins, license=license, credits=credits, extra=extra)
     load_manifest(manifest)  # raises ManifestError naming the field
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (out / "manifest.json").write_text(manifest_json(manifest))
     if check:
         _check_against_torch(out, encoder, decoder, x, z)
     return manifest
