@@ -71,5 +71,30 @@ const runtime = {
   pyodide_cdn: `https://cdn.jsdelivr.net/pyodide/v${version("pyodide")}/full/`,
   packages,
 };
+// Bytecode of the worker's modules (py/pyscript.json's files), compiled by the Python the page
+// runs (Pyodide's) and checked against its source by hash when imported: the worker then skips
+// compiling them at start-up (measured: importing the engine 218 -> 137 ms in Pyodide), and a
+// file whose source changed after the build is compiled afresh, never used stale. One zip
+// (runtime.json's "bytecode"), which PyScript unpacks where Python looks for it.
+const { loadPyodide } = await import(join(nm, "pyodide", "pyodide.mjs"));
+const py = await loadPyodide({ indexURL: join(nm, "pyodide") + "/" });
+py.FS.mkdirTree("/src");
+py.FS.mkdirTree("/out");
+py.mountNodeFS("/src", join(root, "py"));
+py.mountNodeFS("/out", out);
+const targets = Object.values(JSON.parse(readFileSync(join(root, "py", "pyscript.json"), "utf8")).files)
+  .filter((f) => f.endsWith(".py")).map((f) => f.replace(/^\.\//, ""));
+runtime.bytecode = "pyc.zip";
+py.runPython(`
+import json, os, py_compile, sys, zipfile
+with zipfile.ZipFile("/out/pyc.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for rel in json.loads(${JSON.stringify(JSON.stringify(targets))}):
+        folder, name = os.path.split(rel)
+        pyc = os.path.join(folder, "__pycache__", f"{name[:-3]}.{sys.implementation.cache_tag}.pyc")
+        py_compile.compile("/src/" + rel, cfile="/tmp/x.pyc", dfile="/home/pyodide/" + rel, doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        z.write("/tmp/x.pyc", pyc)
+`);
+total += statSync(join(out, "pyc.zip")).size;
 writeFileSync(join(out, "runtime.json"), JSON.stringify(runtime, null, 2) + "\n");
 console.log(`build_static: vendored Pyodide ${runtime.pyodide}, PyScript ${runtime.pyscript}, onnxruntime-web ${runtime.onnxruntime_web} into static/vendor/ (${(total / 1e6).toFixed(1)} MB)`);

@@ -64,6 +64,8 @@ async function boot(startFiles) {
   const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
   const files = {};
   for (const [from, to] of Object.entries(pyConfig.files || {})) files[abs("py/" + from.replace(/^\.\//, ""))] = to;
+  // their bytecode, made by the build (checked against the source when imported)
+  if (runtime.bytecode) files[abs("static/vendor/" + runtime.bytecode)] = "./*";
   app.worker = await PyWorker(abs("py/worker.py"), { config: { ...pyConfig, files, interpreter }, version: interpreter });
   app.client.attach(app.worker, protocol);
   app.worker.postMessage({ imx_ort_port: true }, [ortChannel.port2]);
