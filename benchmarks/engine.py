@@ -23,7 +23,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
 from intellimixer import audio, phase, spectral  # noqa: E402
-
 from intellimixer.model import load_manifest  # noqa: E402
 
 HYDROGEN = Path("/usr/share/hydrogen/data/drumkits")
