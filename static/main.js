@@ -188,6 +188,10 @@ async function setDims(dims = null) {
   if (!r.ok) { setStatus(r.error, "error"); return; }
   setMap(r.map);
   if (r.warning) setStatus(r.warning, "warn");
+  else if ($("status").dataset.state === "warn" && $("status-message").textContent === msg("same_dims")) {
+    // the cause of that warning is gone: say what the map shows now
+    setStatus(msg("dims_shown", { x: r.map.labels[0], y: r.map.labels[1] }), "ready");
+  }
 }
 
 async function setMixOptions() {
@@ -267,7 +271,7 @@ function wireClient() {
   models = new ModelPanel(client);
   models.addEventListener("model", (e) => { exporter.fill(models.model.sample_rate); setMap(e.detail.result.map); });
   exporter = new Exporter(client);
-  sources = new Sources(client, { onMap: setMap, model: () => models.model });
+  sources = new Sources(client, { onMap: setMap, model: () => models.model, map: () => mapView.map });
   sources.initToken();
 }
 

@@ -25,11 +25,13 @@ export async function decode(bytes, sampleRate) {
 }
 
 export class Sources {
-  // onMap(map): the worker's new map state; model(): the model info (or null).
-  constructor(client, { onMap, model }) {
+  // onMap(map): the worker's new map state; model(): the model info (or null); map(): the
+  // map state shown now (or null).
+  constructor(client, { onMap, model, map }) {
     this.client = client;
     this.onMap = onMap;
     this.model = model;
+    this.map = map;
     this.previews = new Map(); // source key -> {bytes: Uint8Array, type}
     this.token = "";
   }
@@ -80,7 +82,14 @@ export class Sources {
       setStatus(msg("searching", { query: query.trim() }), "busy");
       const found = await this.client.call("search", query, $("count").value, this.token, $("genai-only").checked,
         $("commercial-only").checked);
-      if (!found.ok) { setStatus(found.error, "error"); return; }
+      if (!found.ok) {
+        // nothing found is information, not a failure; either way the map keeps its sounds,
+        // and the keyword box goes back to the keyword of the sounds it shows
+        setStatus(found.error, found.kind === "NoResults" ? "ready" : "error");
+        const shown = this.map?.();
+        if (shown?.points.some((p) => p.origin !== "local") && shown.query) $("query").value = shown.query;
+        return;
+      }
       const sounds = found.sounds, total = sounds.length, sr = this.model().sample_rate;
       let done = 0, next = 0;
       const progress = () => setStatus(msg("loading_sounds", { query: found.query, done, total }), "busy", done, total);

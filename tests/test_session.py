@@ -595,3 +595,20 @@ def test_previews_are_quick_warm_started_and_not_kept(session, monkeypatch):
     # the full render does not depend on the previews before it
     wav_again, _ = run(session.generate(0.4, 0.6))
     assert np.array_equal(parse_wav(wav_again)[0], parse_wav(wav_before)[0])
+
+
+def test_sources_longer_than_the_model_are_named_when_added(session):
+    """A 3 s file on a 1.024 s model is added, and the status says that only its first
+    1.02 s from the onset are used (sounds that fit are not mentioned)."""
+    async def go():
+        batch = session.begin_batch("local files", origin="local")
+        await session.add_source(batch, {"name": "long take.wav"}, burst(1, seconds=3.0), 16000)
+        await session.add_source(batch, {"name": "short.wav"}, burst(2, seconds=0.5), 16000)
+        return session.commit_batch(batch)
+
+    done = run(go())
+    assert done["loaded"] == 2 and done["level"] == "ready"
+    assert "1 of them last longer than the model's 1.02 s" in done["message"]
+    assert "(long take.wav)" in done["message"] and "short.wav" not in done["message"]
+    plain = load(session, 2, start=10)
+    assert "longer than the model" not in plain["message"]

@@ -66,6 +66,13 @@ class FreesoundError(Exception):
         super().__init__(message)
 
 
+class NoResults(FreesoundError):
+    """A search that worked and found nothing usable: information, not a failure."""
+
+    def __init__(self, message: str):
+        super().__init__("no_results", message)
+
+
 def _detail(body) -> str:
     if isinstance(body, (bytes, bytearray)):
         body = body.decode("utf-8", "replace")
@@ -238,7 +245,7 @@ def parse_search(obj) -> list[Sound]:
         except (TypeError, ValueError):
             continue
     if not sounds:
-        raise FreesoundError("no_results", "No sounds found for that keyword (try another word or a longer duration).")
+        raise NoResults("No sounds found for that keyword (try another word or a longer duration).")
     return sounds
 
 
@@ -301,7 +308,7 @@ async def search(
     if commercial_only:
         sounds = [s for s in sounds if not (s.licence["noncommercial"] or s.licence["sampling"])]
         if not sounds:
-            raise FreesoundError("no_results", msg("no_commercial_results", query=" ".join(query.split())))
+            raise NoResults(msg("no_commercial_results", query=" ".join(query.split())))
     return sounds
 
 

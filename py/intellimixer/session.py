@@ -247,7 +247,7 @@ class Session:
         """
         batch = self._current(batch_id)
         self._batch = None
-        level, message = batch.outcome(bool(self.sources))
+        level, message = batch.outcome(bool(self.sources), self.manifest.duration if self.manifest else None)
         if batch.sources and batch.origin == "local":
             self.sources = self.sources + batch.sources
         elif batch.sources:

@@ -106,9 +106,10 @@ class Batch:
     sources: list[Source] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def outcome(self, had_sources: bool) -> tuple[str, str]:
+    def outcome(self, had_sources: bool, duration: float | None = None) -> tuple[str, str]:
         """``(level, message)`` for the status panel once the batch is done: ``level`` is
-        ``"ready"``, ``"warn"`` (some failed) or ``"error"`` (none loaded)."""
+        ``"ready"``, ``"warn"`` (some failed) or ``"error"`` (none loaded). With the model's
+        ``duration`` (s), sources longer than it are named: only that much of each is used."""
         n_ok, n_bad = len(self.sources), len(self.failures)
         detail = ""
         if self.failures:
@@ -120,4 +121,8 @@ class Batch:
             return "error", text + (msg("batch_kept") if had_sources else "")
         key = "batch_local" if self.origin == "local" else "batch_search"
         text = msg(key, loaded=n_ok, s="s" if n_ok != 1 else "", query=self.query, detail=detail)
+        long = [s for s in self.sources if duration and len(s.pcm) / s.sr > duration + 0.05]
+        if long:
+            names = ", ".join(str(s.meta.get("name", s.key)) for s in long[:3]) + (" ..." if len(long) > 3 else "")
+            text += msg("batch_trimmed", count=len(long), seconds=f"{duration:.2f}", names=names)
         return ("warn" if n_bad else "ready"), text

@@ -70,9 +70,13 @@ def search_error(page, word, token, count=N):
 ])
 def test_search_errors_keep_the_map(loaded, fake_freesound, word, token, count, expect):
     n_req = len(fake_freesound.requests)
+    shown = loaded.evaluate("window.intellimixer.state.map.query")
     state, msg = search_error(loaded, word, token, count)
-    assert state == "error", msg
+    # finding nothing is information (neutral), the rest are errors
+    assert state == ("ready" if expect == "No sounds found" else "error"), msg
     assert expect in msg
+    # the keyword box shows the keyword of the sounds the map still shows
+    assert loaded.input_value("#query") == shown
     if expect.startswith(("Enter", "Type", "from")):
         assert len(fake_freesound.requests) == n_req, "invalid input must not reach Freesound"
 

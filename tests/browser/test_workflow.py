@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser_util import blob_bytes, boot, click_map, empty_spot, n_points, query, wait_idle
+from browser_util import blob_bytes, boot, click_map, empty_spot, n_points, query, status, wait_idle
 
 pytestmark = pytest.mark.usefixtures("needs_numpy")
 
@@ -137,6 +137,16 @@ def test_changing_dims_moves_points(page, app_url):
     assert len(after) == 6
     assert [p["clientX"] for p in before] != [p["clientX"] for p in after]
     assert "dim 3" in page.evaluate("window.intellimixer.state.map.labels[0]")
+    # the same dim on both axes is warned about, and the warning goes when its cause does
+    page.select_option("#y-dim", "2")
+    page.wait_for_function("window.intellimixer.state.map.dims[1] === 2")
+    state, msg = status(page)
+    assert state == "warn" and "diagonal line" in msg
+    page.select_option("#y-dim", "1")
+    page.wait_for_function("window.intellimixer.state.map.dims[1] === 1")
+    state, msg = status(page)
+    labels = page.evaluate("window.intellimixer.state.map.labels")
+    assert state == "ready" and msg == f"The map shows {labels[0]} across and {labels[1]} up.", msg
 
 
 def upload(page, folder: Path, names=None):
