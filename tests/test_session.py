@@ -343,11 +343,15 @@ def test_history_lists_deletes_and_survives_queries_and_model_swaps(session, bun
     assert session.map_state()["history"][-1]["number"] == 4
     assert session.map_state()["history"][-1]["query"] == "kick"
     # another model: the sounds stay in the history, off the map
+    session.set_dims(2, 3)
     b5 = NativeBackend.open(bundles["d5"])
-    run(session.set_model(b5.manifest, b5))
+    res = run(session.set_model(b5.manifest, b5))
     m = session.map_state()
     assert [h["number"] for h in m["history"]] == [1, 3, 4] and not any(h["on_map"] for h in m["history"])
     assert m["generated"] == []
+    # and the swap says what it changed on the map
+    assert res["effects"] == [msg("swap_axes", x=1, y=2), msg("swap_reencoded", count=3),
+                              msg("swap_history", count=3)]
 
 
 def test_history_is_capped(session, monkeypatch):

@@ -51,7 +51,10 @@ class Service:
         result = await session.set_model(manifest, backend)
         if old is not None and hasattr(old, "release"):
             await old.release()
+        effects = result.pop("effects", [])
         message = msg("model_loaded", name=manifest.name, dims=manifest.latent_dim)
+        if effects:
+            message += " " + " ".join(effects)
         if result["dropped"]:
             message += msg("model_dropped", list="; ".join(result["dropped"]))
         return {**result, "load_s": round(time.perf_counter() - t0, 3), "source": source,

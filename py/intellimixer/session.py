@@ -151,10 +151,15 @@ class Session:
         """Swap in a validated model; re-encode the sources it can take as they are.
 
         Returns ``{"model": info, "stale": [keys needing audio at the new rate],
-        "dropped": [messages]}``.  Sources at another sample rate are left out of the map
-        until :meth:`replace_audio` gives their audio at the new rate.
+        "dropped": [messages], "effects": [sentences]}``.  Sources at another sample rate are
+        left out of the map until :meth:`replace_audio` gives their audio at the new rate.
+        ``effects`` says what the swap changed on the map (axes, sounds re-encoded, sounds
+        that left it), for the status panel.
         """
         old_sources = self.sources
+        had_model = self.manifest is not None
+        old_dims = self.dims
+        on_map = len(self.map_state()["generated"]) if had_model else 0
         self.manifest, self.backend = manifest, backend
         self.dims = tuple(self.default_dims(manifest))  # type: ignore[assignment]
         self._model_id += 1  # earlier sounds stay in the history but leave the map
@@ -173,7 +178,17 @@ class Session:
             except audio.AudioError as e:
                 dropped.append(f"{s.public()['name']}: {describe_error(e)}")
         self.sources = kept
-        return {"model": self.model_info(), "stale": stale, "dropped": dropped}
+        effects = []
+        if had_model and tuple(old_dims) != tuple(self.dims):
+            effects.append(msg("swap_axes", x=self.dims[0] + 1, y=self.dims[1] + 1))
+        encoded = len(kept) - len(stale)
+        if encoded:
+            effects.append(msg("swap_reencoded", count=encoded))
+        if stale:
+            effects.append(msg("swap_stale", count=len(stale)))
+        if on_map:
+            effects.append(msg("swap_history", count=on_map))
+        return {"model": self.model_info(), "stale": stale, "dropped": dropped, "effects": effects}
 
     async def replace_audio(self, key: str, pcm: np.ndarray, sr: int) -> dict[str, Any]:
         """New decoded audio for a source (e.g. at a new model's rate); re-encodes it."""
