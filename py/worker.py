@@ -20,15 +20,16 @@ import ortweb
 from intellimixer import protocol
 from intellimixer.strings import msg
 
-STATE = {"service": None, "config": {}, "ort": None, "threads": 1, "ort_port": None}
+STATE = {"service": None, "config": {}, "ort": None, "threads": 1}
+ORT_PORT = asyncio.get_event_loop().create_future()  # the page's end of onnxruntime-web's worker
 
 
 def _on_message(event):
     """The page's one message of its own (PyScript hands a worker the page's messages through
     ``xworker.onmessage``): the port to onnxruntime-web's worker."""
     data = event.data
-    if data is not None and getattr(data, "imx_ort_port", False) and event.ports.length:
-        STATE["ort_port"] = event.ports[0]
+    if data is not None and getattr(data, "imx_ort_port", False) and event.ports.length and not ORT_PORT.done():
+        ORT_PORT.set_result(event.ports[0])
 
 
 xworker.onmessage = _on_message
@@ -87,15 +88,12 @@ async def boot(config):
             await pyodide_js.loadPackage(url, ortweb.js_object({"checkIntegrity": False}))
         timings["numpy_s"] = round(time.perf_counter() - t0, 3)
 
-    async def wait_for_port():
-        for _ in range(500):  # the page hands it over right after this worker has started
-            if STATE["ort_port"] is not None:
-                return STATE["ort_port"]
-            await asyncio.sleep(0.01)
-        raise RuntimeError("the page did not connect onnxruntime-web's worker")
-
     async def load_ort():
-        ort = await ortweb.connect(cfg["ort_client"], await wait_for_port())
+        try:  # the page hands it over right after this worker has started
+            port = await asyncio.wait_for(asyncio.shield(ORT_PORT), 5.0)
+        except TimeoutError:
+            raise RuntimeError("the page did not connect onnxruntime-web's worker") from None
+        ort = await ortweb.connect(cfg["ort_client"], port)
         timings["ort_s"] = round(time.perf_counter() - t0, 3)
         return ort
 

@@ -59,7 +59,8 @@ async function boot(startFiles) {
   setStatus(msg("boot_python"), "busy");
   const [protocol, config, runtime, pyConfig] = await startFiles;
   app.config = config;
-  ortWorker.postMessage({ op: "init", base: abs("static/vendor/ort/"), threads: onnxThreads(config) });
+  const threads = onnxThreads(config);
+  ortWorker.postMessage({ op: "init", base: abs("static/vendor/ort/"), threads });
   ortWorker.postMessage({ op: "preload", manifest: abs(config.default_model) });
   const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
   const files = {};
@@ -76,9 +77,8 @@ async function boot(startFiles) {
   const booted = await app.client.call("boot", {
     packages_base: packages.endsWith("/") ? packages : packages + "/",
     numpy_file: runtime.packages.numpy.file_name,
-    ort_base: abs("static/vendor/ort/"),
     ort_client: abs("static/ort-client.js"),
-    threads: onnxThreads(config),
+    threads,
     freesound_api: config.freesound_api,
     freesound_token: config.freesound_token || "",
     max_duration: config.max_duration ?? 5.0,

@@ -57,6 +57,11 @@ class PendingSound:
     t0: float  # perf_counter at the start and after the latent rule
     t1: float
 
+    def timings_ms(self, t2: float, t3: float) -> dict[str, float]:
+        """Where its time went (ms): the latent rule, the decoder (until ``t2``) and phase
+        reconstruction (until ``t3``); shown by the benchmarks beside native figures."""
+        return {"latent": 1000 * (self.t1 - self.t0), "decode": 1000 * (t2 - self.t1), "phase": 1000 * (t3 - t2)}
+
 
 @dataclass
 class Generated:
@@ -159,10 +164,11 @@ class Session:
         old_sources = self.sources
         had_model = self.manifest is not None
         old_dims = self.dims
-        on_map = len(self.map_state()["generated"]) if had_model else 0
+        on_map = len(self.generated) if had_model else 0
         self.manifest, self.backend = manifest, backend
         self.dims = tuple(self.default_dims(manifest))  # type: ignore[assignment]
         self._model_id += 1  # earlier sounds stay in the history but leave the map
+        self._preview_phase = None  # (another model's spectrogram: no warm start from it)
         self._batch = None
         stale, dropped, kept = [], [], []
         for s in old_sources:
@@ -481,9 +487,7 @@ class Session:
             # what changed on the map (the page keeps the rest): the whole map state would
             # grow with the history (~45 KB of JSON after 50 sounds, 120 KB at 200)
             "map_update": self.map_update(g),
-            # where this click's time went (ms), shown by the benchmarks beside native figures
-            "timings_ms": {"latent": 1000 * (pending.t1 - pending.t0), "decode": 1000 * (t2 - pending.t1),
-                           "phase": 1000 * (t3 - t2), "credits_wav_map": 1000 * (time.perf_counter() - t3)},
+            "timings_ms": {**pending.timings_ms(t2, t3), "credits_wav_map": 1000 * (time.perf_counter() - t3)},
         }
         return wav, info
 
@@ -494,17 +498,13 @@ class Session:
         the history. Returns the samples and the fields of the ``previewed`` event."""
         t2 = time.perf_counter()
         m = pending.manifest
-        warm = self._preview_phase
-        if warm is None or warm.shape != (m.stft.n_freqs, m.stft.n_frames):
-            warm = None
         keep: list = []
-        wave = pipeline.render(S, m, n_iter=m.phase.preview_n_iter, level_db=pending.level_db, init=warm,
-                               keep_phase=keep)
+        wave = pipeline.render(S, m, n_iter=m.phase.preview_n_iter, level_db=pending.level_db,
+                               init=self._preview_phase, keep_phase=keep)
         self._preview_phase = keep[-1] if keep else None
         t3 = time.perf_counter()
         info = {"sample_rate": m.sample_rate, "peak": float(np.max(np.abs(wave))) if wave.size else 0.0,
-                "timings_ms": {"latent": 1000 * (pending.t1 - pending.t0), "decode": 1000 * (t2 - pending.t1),
-                               "phase": 1000 * (t3 - t2)}}
+                "timings_ms": pending.timings_ms(t2, t3)}
         return wave, info
 
     def _record(self, pending: PendingSound, wave: np.ndarray) -> Generated:
