@@ -49,6 +49,9 @@ copy("onnxruntime-web", [
   "dist/ort.webgl.min.mjs",
 ], "ort");
 
+// idb: a small promise wrapper of IndexedDB (one ES module), where the page stores sessions.
+copy("idb", ["build/index.js"], "idb");
+
 // A small runtime description for the worker: versions and the lock entries of the packages
 // it may load (numpy eagerly; scipy and its dependencies only lazily).
 const lock = JSON.parse(readFileSync(join(nm, "pyodide", "pyodide-lock.json"), "utf8"));
@@ -96,5 +99,17 @@ with zipfile.ZipFile("/out/pyc.zip", "w", zipfile.ZIP_DEFLATED) as z:
         z.write("/tmp/x.pyc", pyc)
 `);
 total += statSync(join(out, "pyc.zip")).size;
+// What a first visit downloads, in bytes, so the boot can say it up front: the sound engine
+// (Pyodide and the app's bytecode; numpy comes from the package base, its size unknown here),
+// onnxruntime-web's WebAssembly build and the default model.
+const size = (...parts) => statSync(join(...parts)).size;
+const config = JSON.parse(readFileSync(join(root, "static", "config.json"), "utf8"));
+const modelDir = dirname(join(root, config.default_model));
+runtime.downloads = {
+  engine: ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"].reduce((a, f) => a + size(out, "pyodide", f), 0)
+    + size(out, "pyc.zip"),
+  onnx: ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"].reduce((a, f) => a + size(out, "ort", f), 0),
+  model: readdirSync(modelDir).reduce((a, f) => a + size(modelDir, f), 0), // (the bundle's folder)
+};
 writeFileSync(join(out, "runtime.json"), JSON.stringify(runtime, null, 2) + "\n");
 console.log(`build_static: vendored Pyodide ${runtime.pyodide}, PyScript ${runtime.pyscript}, onnxruntime-web ${runtime.onnxruntime_web} into static/vendor/ (${(total / 1e6).toFixed(1)} MB)`);

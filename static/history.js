@@ -11,6 +11,7 @@ export class History extends EventTarget {
     super();
     this.entries = new Map(); // number -> {wav, pcm, rate, wavUrl, creditsUrl, h: HistoryEntry}
     this.current = null;      // number of the sound shown in the panel
+    this.intro = $("generated-info").textContent; // what the panel says before any sound
     $("history").addEventListener("click", (event) => {
       const btn = event.target.closest("button[data-action]");
       if (!btn) return;
@@ -27,6 +28,13 @@ export class History extends EventTarget {
     const e = { wav: r.wav, pcm: r.pcm, rate: r.sample_rate, wavUrl, creditsUrl, h };
     this.entries.set(r.number, e);
     return e;
+  }
+
+  // A sound brought back from a stored session: its entry, WAV and samples.
+  restore(/* @protocol HistoryEntry */ h, wav, pcm, rate, creditsText) {
+    const wavUrl = URL.createObjectURL(new Blob([wav], { type: "audio/wav" }));
+    const creditsUrl = URL.createObjectURL(new Blob([creditsText], { type: "text/plain;charset=utf-8" }));
+    this.entries.set(h.number, { wav, pcm, rate, wavUrl, creditsUrl, h });
   }
 
   get(number) { return this.entries.get(number); }
@@ -50,12 +58,12 @@ export class History extends EventTarget {
     return h.hash;
   }
 
+  // The panel of a sound that went (deleted, or a new session: number null): no sound shown.
   clearPanel(number) {
-    if (this.current !== number) return;
+    if (number !== null && this.current !== number) return;
     this.current = null;
-    $("download").hidden = true; $("download-credits").hidden = true;
-    $("generated-flags").hidden = true;
-    $("generated-info").textContent = msg("deleted", { number });
+    for (const id of ["download", "download-credits", "generated-flags", "share-link", "copy-link"]) $(id).hidden = true;
+    $("generated-info").textContent = number === null ? this.intro : msg("deleted", { number });
   }
 
   // Forget the sounds the worker no longer keeps (their blob URLs with them).

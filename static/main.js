@@ -4,7 +4,7 @@
 // the status. Text from Freesound is always set with textContent, never as HTML.
 // Modules: worker-client (the protocol), strings (sentences and limits), status, map-view,
 // scrub (generation scheduling), player, sources, history, exporter (download options),
-// share, views, model-panel.
+// share, views, model-panel, sessions (saved in the browser as the user goes; store.js).
 import { PyWorker } from "./vendor/pyscript/core.js";
 import { Exporter } from "./exporter.js";
 import { History } from "./history.js";
@@ -12,6 +12,7 @@ import { MapView } from "./map-view.js";
 import { ModelPanel } from "./model-panel.js";
 import { FADE_S, Player } from "./player.js";
 import { newStats, Scheduler } from "./scrub.js";
+import { Sessions } from "./sessions.js";
 import { Share } from "./share.js";
 import { Sources } from "./sources.js";
 import { jobs, setStatus } from "./status.js";
@@ -25,7 +26,7 @@ const t0 = performance.now();
 const timings = {};
 const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
 const app = { config: null, client: null, worker: null };
-let mapView, scheduler, player, sources, history, share, models, exporter;
+let mapView, scheduler, player, sources, history, share, models, exporter, sessions;
 
 // --- boot --------------------------------------------------------------------------------
 
@@ -55,9 +56,39 @@ const ortWorker = new Worker(abs("static/ort-worker.js"), { type: "module" });
 const ortChannel = new MessageChannel();
 ortWorker.postMessage({ op: "connect" }, [ortChannel.port1]);
 
+// The boot's progress bar: its steps are weighed by what they download (sizes the build
+// wrote into runtime.json); within the first and longest one (Python's start) it moves on
+// an estimate, the time the last start took on this device.
+const BOOT_MS_KEY = "intellimixer.boot_python_ms";
+function bootProgress(runtime) {
+  const d = runtime.downloads || { engine: 1, onnx: 1, model: 1 };
+  const mb = (bytes) => (bytes / 1e6).toFixed(1);
+  const total = d.engine + d.onnx + d.model;
+  let expected = 4000;
+  try { expected = Number(localStorage.getItem(BOOT_MS_KEY)) || expected; } catch { /* storage blocked */ }
+  const t = performance.now();
+  const text = msg("boot_python", { mb: mb(d.engine + d.onnx) });
+  const tick = () => setStatus(text, "busy", Math.min(0.95, (performance.now() - t) / expected) * (d.engine + d.onnx), total, false);
+  setStatus(text, "busy", 0, total);
+  const timer = setInterval(tick, 200);
+  return {
+    runtimes() {
+      clearInterval(timer);
+      try { localStorage.setItem(BOOT_MS_KEY, String(Math.round(performance.now() - t))); } catch { /* storage blocked */ }
+      setStatus(msg("boot_runtimes"), "busy", d.engine + d.onnx, total);
+    },
+    model() { setStatus(msg("boot_model", { mb: mb(d.model) }), "busy", d.engine + d.onnx, total); },
+    stop() { clearInterval(timer); },
+  };
+}
+
 async function boot(startFiles) {
-  setStatus(msg("boot_python"), "busy");
   const [protocol, config, runtime, pyConfig] = await startFiles;
+  const progress = bootProgress(runtime);
+  try { await bootSteps(protocol, config, runtime, pyConfig, progress); } finally { progress.stop(); }
+}
+
+async function bootSteps(protocol, config, runtime, pyConfig, progress) {
   app.config = config;
   const threads = onnxThreads(config);
   ortWorker.postMessage({ op: "init", base: abs("static/vendor/ort/"), threads });
@@ -72,7 +103,7 @@ async function boot(startFiles) {
   app.worker.postMessage({ imx_ort_port: true }, [ortChannel.port2]);
   timings.python = performance.now() - t0;
 
-  setStatus(msg("boot_runtimes"), "busy", 1, 3);
+  progress.runtimes();
   const packages = abs(config.pyodide_packages || runtime.pyodide_cdn);
   const booted = await app.client.call("boot", {
     packages_base: packages.endsWith("/") ? packages : packages + "/",
@@ -91,7 +122,7 @@ async function boot(startFiles) {
   timings.numpy_after_python = 1000 * booted.numpy_s;
   timings.ort_after_python = 1000 * booted.ort_s;
 
-  setStatus(msg("boot_model"), "busy", 2, 3);
+  progress.model();
   const loaded = await app.client.call("load_model_url", abs(config.default_model));
   timings.model = performance.now() - t0;
   if (!loaded.ok) {
@@ -108,10 +139,14 @@ async function boot(startFiles) {
 
 function setMap(/* @protocol MapState */ map) {
   mapView.setMap(map);
+  // the form shows what the map shows
+  $("x-dim").value = String(map.dims[0]);
+  $("y-dim").value = String(map.dims[1]);
   $("mix-commercial").checked = map.commercial_only;
   $("include-declined").checked = map.include_declined;
   history.render(map.history);
   if (map.points.length) share.replace(map.hash, mapView.scrub.active);
+  sessions?.schedule();
 }
 
 async function refreshMap() {
@@ -232,7 +267,8 @@ function onSound({ reply, op, ms, more }) {
   const u = r.map_update;
   if (mapView.merge(u)) history.prepend(u.entry, new Set(u.history));
   else refreshMap();
-  share.replace(history.show(r.number), mapView.scrub.active);
+  share.replace(history.show(r.number), mapView.scrub.active, true);
+  sessions.schedule();
   if (!more) setStatus(msg("generated", { number: r.number, ms: ms.toFixed(0) }), "ready");
 }
 
@@ -245,7 +281,7 @@ async function replay(number) {
   player.unlock();
   const entry = history.get(number);
   if (!entry) return;
-  share.replace(history.show(number));
+  share.replace(history.show(number), false, true);
   player.playGenerated(entry);
   await showView(app.client, "generated-view", "generated", number);
 }
@@ -281,11 +317,22 @@ function applyLimits() {
   $("count-label").textContent = msg("count_label", { max: LIMITS.max_sounds });
   $("query").maxLength = LIMITS.max_query_chars;
   if (!$("query").value) $("query").value = LIMITS.default_query;
+  for (const el of document.querySelectorAll("[data-msg]")) el.textContent = msg(el.dataset.msg);
+  $("copy-link").textContent = msg("copy_link");
 }
 
 function wirePage() {
   player = new Player(stats);
   history = new History();
+  sessions = new Sessions(app.client, {
+    previews: sources.previews, history, model: () => models.model, onMap: setMap,
+    busy: () => mapView.scrub.active || scheduler.running || Boolean(jobs.current),
+  });
+  // a session back: its last sound in the panel (its link in the address bar)
+  sessions.addEventListener("restored", (e) => {
+    const last = e.detail.map.history.at(-1);
+    if (last) share.replace(history.show(last.number), false, true);
+  });
   history.addEventListener("replay", (e) => replay(e.detail.number));
   history.addEventListener("delete", (e) => remove(e.detail.number));
   mapView = new MapView($("map"), {
@@ -307,6 +354,7 @@ function wirePage() {
     player.syncGenerated(history.get(history.current));
   });
   $("search-form").addEventListener("submit", search);
+  $("copy-link").addEventListener("click", () => share.copy(history.current));
   $("include-declined").addEventListener("change", () => setMixOptions());
   $("mix-commercial").addEventListener("change", () => setMixOptions());
   document.addEventListener("click", onDownload);
@@ -364,6 +412,7 @@ function exposeForTests() {
       return { key: p.key, name: p.name, username: p.username, license_name: p.license_name, clientX: c.x, clientY: c.y };
     }),
     toClient: (nx, ny) => mapView.toClient(nx, ny),
+    sessions: { idle: () => sessions.idle(), get id() { return sessions.id; } },
   };
 }
 
@@ -376,8 +425,14 @@ async function start() {
   applyLimits();
   await jobs.run("job_starting", () => boot(startFiles));
   timings.ready = performance.now() - t0;
+  // the last session comes back (what it holds is already usable while it does)
+  if (models.model) await jobs.run("job_restore", () => sessions.start());
   document.body.dataset.ready = models.model ? "1" : "0";
-  try { await applyHash(); } catch (err) { setStatus(msg("link_failed", { error: err?.message || err }), "warn"); }
+  // (the address the page was reloaded with is its own: the session already holds it)
+  const own = new Set([mapView.map?.hash, ...(mapView.map?.history || []).map((h) => h.hash)]);
+  if (!own.has(location.hash) && !sessions.restoreFailed) { // (after a failed restore, its own address)
+    try { await applyHash(); } catch (err) { setStatus(msg("link_failed", { error: err?.message || err }), "warn"); }
+  }
   await runQueued(); // (after the link the page was opened with: what was queued comes later)
 }
 

@@ -15,8 +15,13 @@ const PAD = { left: 48, right: 16, top: 16, bottom: 40 };
 const HIT_PX = 8;
 const SCRUB_MIN_PX = 3;  // pointer moves shorter than this during a drag ask for nothing new
 const KEY_STEP = 0.02;   // arrow-key cursor step (share of the map; Shift: x5)
-const COLOURS = { grid: "#2a313b", plot: "#12161c", text: "#9aa4b2", freesound: "#5bc0f2", local: "#f2b35b",
-  flagged: "#f2c35b", latest: "#ff5c8a", generated: "#a8536b", cursor: "#ffffff" };
+// The marks' colours are the stylesheet's (--mark-*), which the legend under the map uses too.
+const MARKS = ["grid", "plot", "text", "freesound", "local", "flagged", "latest", "generated", "cursor"];
+const COLOURS = {};
+function readColours() {
+  const css = getComputedStyle(document.documentElement);
+  for (const name of MARKS) COLOURS[name] = css.getPropertyValue(`--mark-${name}`).trim() || "#ffffff";
+}
 
 export class MapView extends EventTarget {
   constructor(canvas, { describe }) {
@@ -33,8 +38,13 @@ export class MapView extends EventTarget {
     canvas.addEventListener("pointerup", (e) => this.onPointerUp(e));
     canvas.addEventListener("pointercancel", (e) => this.onPointerUp(e));
     canvas.addEventListener("keydown", (e) => this.onKey(e));
-    canvas.addEventListener("focus", () => { if (!this.cursor.shown) this.setCursor(this.cursor.nx, this.cursor.ny); });
+    // the keyboard cursor shows only when the map is reached by keyboard (Tab) or driven by
+    // keys; a mouse click focuses the map without it
+    canvas.addEventListener("focus", () => {
+      if (!this.cursor.shown && canvas.matches(":focus-visible")) this.setCursor(this.cursor.nx, this.cursor.ny);
+    });
     canvas.addEventListener("blur", () => { this.cursor.shown = false; this.draw(); });
+    readColours();
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
@@ -187,6 +197,7 @@ export class MapView extends EventTarget {
   // Press on a dot: play it. Press elsewhere: generate there; keep pressing and drag to scrub.
   onPointerDown(event) {
     if (event.button !== 0) return;
+    if (this.cursor.shown) { this.cursor.shown = false; this.draw(); } // the mouse took over from the keys
     const p = this.hitTest(event);
     if (p) { this.emit("play", { point: p }); return; }
     const pos = this.eventToMap(event);

@@ -2,6 +2,7 @@
 // and writes the hash (intellimixer.share); this module keeps the address bar and the
 // "link to this sound" in step, and replays a link once its sounds are back on the map.
 import { setStatus } from "./status.js";
+import { msg } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 const HASH_DRAG_MS = 250;
@@ -16,14 +17,29 @@ export class Share {
 
   // The address bar always holds the current state (no new history entry, no hashchange).
   // history.replaceState costs ~10 ms of main-thread time, so while scrubbing it is written
-  // at most every HASH_DRAG_MS and on release.
-  replace(hash, scrubbing = false) {
+  // at most every HASH_DRAG_MS and on release. `sound`: the hash is a sound's, and the
+  // "link to this sound" (with its copy button) shows it; a map's hash leaves them be.
+  replace(hash, scrubbing = false, sound = false) {
     if (!hash) return;
-    $("share-link").href = hash;
-    $("share-link").hidden = false;
+    if (sound) {
+      $("share-link").href = hash;
+      $("share-link").hidden = false;
+      $("copy-link").hidden = false;
+    }
     this.pendingHash = hash;
     if (!scrubbing) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), HASH_DRAG_MS);
+  }
+
+  // The shown sound's link, absolute, to the clipboard.
+  async copy(number) {
+    const url = new URL($("share-link").getAttribute("href"), location.href).href;
+    try {
+      await navigator.clipboard.writeText(url);
+      setStatus(msg("link_copied", { number }), "ready");
+    } catch (err) {
+      setStatus(msg("copy_failed", { error: err?.message || err }), "warn");
+    }
   }
 
   flush() {

@@ -125,6 +125,16 @@ def test_every_operation_through_the_protocol(client):
     mixed = client("commit_batch", batch)["map"]["points"]
     nc = next(p for p in mixed if p["origin"] == "freesound")
     assert nc["warning"] == msg("licence_nc") and len(mixed) == 4  # the local files stay beside it
+    # stored sessions (tests/test_persist.py in depth): taken apart and put back
+    made, buffers = client("generate", 0.5, 0.5, 9)
+    rec = client("session_record")["session"]
+    src = client("source_records", rec["source_keys"])["sources"][0]
+    snd = client("sound_record", made["number"])["sound"]
+    assert client("restore_begin", rec)["same_model"] is True
+    assert client("restore_source", src, burst(0), 16000)["encoded"] is False
+    assert client("restore_sound", snd, buffers["pcm"])[1]["wav"][:4] == b"RIFF"
+    assert client("restore_end")["message"] == msg("restored", query="foot step", sources=1, sounds=1)
+    assert client("reset_session")["map"]["points"] == []
     assert set(protocol.OPERATIONS) - client.called == BROWSER_ONLY
 
 

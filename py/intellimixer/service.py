@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 
 import numpy as np
 
-from . import freesound, model, rules, share
+from . import freesound, model, persist, rules, share
 from .session import Session
 from .strings import msg
 
@@ -48,7 +48,8 @@ class Service:
         backend = await self._open_backend(manifest, files)
         session = self.session
         old = session.backend
-        result = await session.set_model(manifest, backend)
+        key = persist.model_key(files[name], {n: b for n, b in files.items() if n != name})
+        result = await session.set_model(manifest, backend, key)
         if old is not None and hasattr(old, "release"):
             await old.release()
         effects = result.pop("effects", [])
@@ -129,6 +130,36 @@ class Service:
         has = bool(has_token) or bool(str(self.config.get("freesound_token") or "").strip())
         return {"hash": share.link_plan(h, has)}
 
+    # --- stored sessions (the page stores the records: see intellimixer.persist) ---------
+
+    async def session_record(self) -> dict[str, Any]:
+        return {"session": persist.session_record(self.session)}
+
+    async def source_records(self, keys: Any) -> dict[str, Any]:
+        wanted = {str(k) for k in (keys or [])}
+        s = self.session
+        return {"sources": [persist.source_record(s, src) for src in s.sources if src.key in wanted]}
+
+    async def sound_record(self, number: Any) -> dict[str, Any]:
+        return {"sound": persist.sound_record(self.session.entry(int(number)))}
+
+    async def restore_begin(self, record: Any) -> dict[str, Any]:
+        return self.session.restore_begin(_dict(record))
+
+    async def restore_source(self, record: Any, pcm: np.ndarray, sr: Any) -> dict[str, Any]:
+        return await self.session.restore_source(_dict(record), pcm, int(sr))
+
+    async def restore_sound(self, record: Any, pcm: np.ndarray) -> tuple[dict[str, Any], dict[str, bytes]]:
+        fields, wav = self.session.restore_sound(_dict(record), pcm)
+        return fields, {"wav": wav}
+
+    async def restore_end(self) -> dict[str, Any]:
+        return self.session.restore_end()
+
+    async def reset_session(self) -> dict[str, Any]:
+        self.session.reset()
+        return {"map": self.session.map_state(), "message": msg("session_new")}
+
     # --- sounds -----------------------------------------------------------------------
 
     async def view(self, kind: Any, ident: Any, width: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -171,3 +202,8 @@ class Service:
         g = self.session.entry(info["number"])
         info = {**info, "ticket": ticket, "ok": True, "seconds": round(time.perf_counter() - t0, 4)}
         return info, {"wav": wav, "pcm": g.wave}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A record as the page sends it: an object (already converted) or its JSON text."""
+    return json.loads(value) if isinstance(value, str) else dict(value)

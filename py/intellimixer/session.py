@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import audio, credits, export, finishing, latent, pipeline, views
+from . import audio, credits, export, finishing, latent, persist, pipeline, views
 from .model import Manifest, ManifestError
 from .rules import AppError, check_count, check_query, describe_error, wav_filename
 from .share import make_hash
@@ -81,6 +81,7 @@ class Generated:
     sample_rate: int = 0
     credits: credits.Credits = field(default_factory=lambda: credits.Credits("", {}))
     hash: str = ""  # shareable URL hash reproducing this sound
+    model_key: str = ""  # the model it was made with (:func:`persist.model_key`), for stored sessions
 
     @property
     def credits_filename(self) -> str:
@@ -120,6 +121,8 @@ class Session:
         self.include_declined = False  # mix sources whose uploaders declined generative AI
         self.commercial_only = False  # mix only sources whose results may be used commercially
         self._model_id = 0
+        self.model_key = ""  # the loaded model's identity in stored sessions (persist.model_key)
+        self._restoring: dict[str, Any] | None = None  # counts while a stored session comes back
         self._batch: Batch | None = None
         self._batches = 0
         self._generated_count = 0
@@ -152,7 +155,7 @@ class Session:
         """Default X/Y: the manifest's first two entries of ``dims`` (the most active)."""
         return [m.dims[0].index, m.dims[1].index]
 
-    async def set_model(self, manifest: Manifest, backend: Backend) -> dict[str, Any]:
+    async def set_model(self, manifest: Manifest, backend: Backend, key: str = "") -> dict[str, Any]:
         """Swap in a validated model; re-encode the sources it can take as they are.
 
         Returns ``{"model": info, "stale": [keys needing audio at the new rate],
@@ -165,7 +168,7 @@ class Session:
         had_model = self.manifest is not None
         old_dims = self.dims
         on_map = len(self.generated) if had_model else 0
-        self.manifest, self.backend = manifest, backend
+        self.manifest, self.backend, self.model_key = manifest, backend, str(key)
         self.dims = tuple(self.default_dims(manifest))  # type: ignore[assignment]
         self._model_id += 1  # earlier sounds stay in the history but leave the map
         self._preview_phase = None  # (another model's spectrogram: no warm start from it)
@@ -518,7 +521,7 @@ class Session:
         g = Generated(
             self._generated_count, dims, x, y, pending.z,
             [(s.public()["name"], wt) for s, wt in used[:5]], wav_filename(self.query, dims, x, y),
-            model_id=self._model_id, labels=self.labels(), query=self.query,
+            model_id=self._model_id, labels=self.labels(), query=self.query, model_key=self.model_key,
             wave=np.asarray(wave, dtype=np.float32), sample_rate=pending.manifest.sample_rate,
             credits=credits.credit_mix(used, title),
             hash=make_hash(self.query, self.count, dims, (x, y), local=any(s.origin == "local" for s in enc),
@@ -579,3 +582,112 @@ class Session:
         meta["title"] = title
         meta["label"] = views.view_label(meta, title)
         return meta, rgba, env
+
+    # --- stored sessions (see :mod:`.persist`) --------------------------------------------
+
+    @property
+    def generated_total(self) -> int:
+        """How many sounds this session has made (the next one is number ``+ 1``)."""
+        return self._generated_count
+
+    def reset(self) -> None:
+        """A new, empty session with the same model: no sources, no history, default dims,
+        query and mix options."""
+        self.sources, self.history = [], []
+        self._batch, self._preview_phase, self._latents_cache = None, None, None
+        self._generated_count = 0
+        self.query, self.count = DEFAULT_QUERY, DEFAULT_SOUNDS
+        self.include_declined = self.commercial_only = False
+        if self.manifest is not None:
+            self.dims = tuple(self.default_dims(self.manifest))  # type: ignore[assignment]
+
+    def restore_begin(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Start bringing back a stored session (its ``SessionRecord``): this session is
+        emptied and takes the record's settings; its sources and sounds follow
+        (:meth:`restore_source`, :meth:`restore_sound`), then :meth:`restore_end`.
+        Returns ``{"same_model"}``: whether it was made with the loaded model."""
+        rec = persist.check_version(dict(record), msg("store_what_session"))
+        m = self.require_model()
+        self.reset()
+        try:
+            self.query = check_query(rec.get("query") or DEFAULT_QUERY)
+            self.count = check_count(rec.get("count", DEFAULT_SOUNDS))
+        except AppError:
+            pass  # (a stored value outside today's limits: the defaults)
+        self.include_declined, self.commercial_only = bool(rec.get("include_declined")), bool(rec.get("commercial_only"))
+        self._generated_count = max(0, int(rec.get("next_number") or 0))
+        same = bool(self.model_key) and rec.get("model") == self.model_key
+        dims = rec.get("dims")
+        if same and isinstance(dims, list) and len(dims) == 2 and all(isinstance(d, int) and 0 <= d < m.latent_dim for d in dims):
+            self.dims = (dims[0], dims[1])
+        self._restoring = {"same": same, "model_name": str(rec.get("model_name") or "?"), "encoded": 0, "off_map": 0,
+                           "failed": []}
+        return {"same_model": same}
+
+    def _restore_state(self) -> dict[str, Any]:
+        if self._restoring is None:
+            raise AppError(msg("store_not_restoring"))
+        return self._restoring
+
+    async def restore_source(self, record: dict[str, Any], pcm: np.ndarray, sr: int) -> dict[str, Any]:
+        """One stored source, its audio decoded again at ``sr``: its stored latent under the
+        loaded model if it has one, else encoded now. Returns ``{"source", "encoded"}``."""
+        state = self._restore_state()
+        rec = persist.check_version(dict(record), msg("store_what_source"))
+        m = self.require_model()
+        key = str(rec["key"])
+        mu = persist.stored_latent(rec, self.model_key, m.latent_dim)
+        encoded = mu is None
+        name = str((rec.get("meta") or {}).get("name", key))
+        try:
+            if encoded:
+                mu = await self._encode_pcm(pcm, sr)
+        except audio.AudioError as e:
+            state["failed"].append(f"{name}: {describe_error(e)}")
+            raise
+        pcm = np.asarray(pcm, dtype=np.float32)
+        src = Source(key, dict(rec.get("meta") or {}), pcm, int(sr), "local" if rec.get("origin") == "local" else "freesound",
+                     mu, pipeline.source_level(pcm, int(sr), m))
+        self.sources = [s for s in self.sources if s.key != key] + [src]
+        tail = key.rsplit("-", 1)[-1]
+        if tail.isdigit():  # keys made later in this session must not repeat a stored one
+            self._keys = max(self._keys, int(tail))
+        state["encoded"] += int(encoded)
+        return {"source": self.point(src), "encoded": encoded}
+
+    def restore_sound(self, record: dict[str, Any], wave: np.ndarray) -> tuple[dict[str, Any], bytes]:
+        """One stored generated sound and its samples: back in the history (on the map when
+        made with the loaded model). Returns its ``HistoryEntry`` fields and its WAV bytes."""
+        state = self._restore_state()
+        rec = persist.check_version(dict(record), msg("store_what_sound"))
+        m = self.require_model()
+        z = np.asarray(rec.get("z") or [], dtype=np.float32)
+        on_map = bool(self.model_key) and rec.get("model") == self.model_key and z.shape == (m.latent_dim,)
+        dims = tuple(int(d) for d in rec.get("dims", (0, 1)))[:2]
+        labels = tuple(str(v) for v in rec.get("labels", ("", "")))[:2]
+        g = Generated(int(rec["number"]), dims, persist.finite(rec.get("x")), persist.finite(rec.get("y")), z,
+                      [(str(n), float(w)) for n, w in rec.get("weights", [])], str(rec.get("filename") or "sound.wav"),
+                      model_id=self._model_id if on_map else -1, labels=labels, query=str(rec.get("query", "")),
+                      wave=np.asarray(wave, dtype=np.float32), sample_rate=int(rec.get("sample_rate") or m.sample_rate),
+                      credits=persist.credits_from(rec), hash=str(rec.get("hash", "")), model_key=str(rec.get("model", "")))
+        self.history = sorted([h for h in self.history if h.number != g.number] + [g], key=lambda h: h.number)
+        self._generated_count = max(self._generated_count, g.number)
+        state["off_map"] += int(not on_map)
+        return {"entry": g.public(on_map), "credits_text": g.credits.text, "sample_rate": g.sample_rate}, persist.sound_wav(g)
+
+    def restore_end(self) -> dict[str, Any]:
+        """Finish bringing back a stored session: ``{"map", "message"}``, the message saying
+        what came back and what changed on the way (another model, sources that failed)."""
+        state = self._restore_state()
+        self._restoring = None
+        del self.history[:-HISTORY_MAX]
+        parts = [msg("restored", query=self.query, sources=len(self.sources), sounds=len(self.history))]
+        if not state["same"] and (self.sources or self.history):
+            parts.append(msg("restored_other_model", model=state["model_name"], current=self.manifest.name))
+        if state["encoded"] and state["same"]:
+            parts.append(msg("restored_encoded", count=state["encoded"]))
+        if state["off_map"]:
+            parts.append(msg("restored_off_map", count=state["off_map"]))
+        if state["failed"]:
+            parts.append(msg("restored_failed", list="; ".join(state["failed"])))
+        return {"map": self.map_state(), "message": " ".join(parts)}
