@@ -253,6 +253,7 @@ function playSource(/* @protocol Point */ p) {
   $("source-info").textContent = p.credit + (p.warning ? ` — ${p.warning}` : "");
   const cached = sources.previews.get(p.key);
   if (!cached) { setStatus(msg("no_preview", { name: p.name }), "warn"); return; }
+  $("source-view").hidden = false; $("source-audio").hidden = false; // (shown once there is a source to show)
   player.setAudio("source", new Blob([cached.bytes], { type: cached.type }));
   showView(app.client, "source-view", "source", p.key).then((error) => error && setStatus(error, "warn"));
 }

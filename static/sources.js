@@ -87,7 +87,10 @@ export class Sources {
         // and the keyword box goes back to the keyword of the sounds it shows
         setStatus(found.error, found.kind === "NoResults" ? "ready" : "error");
         const shown = this.map?.();
-        if (shown?.points.some((p) => p.origin !== "local") && shown.query) $("query").value = shown.query;
+        if (shown?.points.some((p) => p.origin !== "local") && shown.query) {
+          $("query").value = shown.query;
+          $("count").value = String(shown.count);
+        }
         return;
       }
       const sounds = found.sounds, total = sounds.length, sr = this.model().sample_rate;

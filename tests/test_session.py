@@ -616,3 +616,12 @@ def test_sources_longer_than_the_model_are_named_when_added(session):
     assert "(long take.wav)" in done["message"] and "short.wav" not in done["message"]
     plain = load(session, 2, start=10)
     assert "longer than the model" not in plain["message"]
+
+
+def test_a_link_with_freesound_and_local_sounds_says_each_clause_once():
+    both = share.parse_hash(share.make_hash("kick", 5, (0, 1), (0.2, 0.3), local=True, freesound=True))
+    text = share.link_plan(both, has_token=False)["then_message"]
+    assert text.count(msg("link_then")) == 1 and text.endswith(msg("link_then") + ".")
+    assert text == msg("link_need_token", then="", local=msg("link_local_too", then=msg("link_then")))
+    alone = share.link_plan(share.parse_hash(share.make_hash("kick", 5, (0, 1), (0.2, 0.3))), has_token=False)
+    assert alone["then_message"] == msg("link_need_token", then=msg("link_then"), local="")

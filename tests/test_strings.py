@@ -16,8 +16,12 @@ SOURCES = [*ROOT.glob("static/*.js"), *ROOT.glob("py/*.py"), *ROOT.glob("py/inte
 CALL = re.compile(r"""\bmsg\(\s*["'](\w+)["']""")
 
 
+DATA_MSG = re.compile(r'\bdata-msg="(\w+)"')  # elements of index.html the page fills from strings.json
+
+
 def used_keys() -> set[str]:
-    return {k for f in SOURCES for k in CALL.findall(f.read_text(encoding="utf-8"))}
+    html = (ROOT / "index.html").read_text(encoding="utf-8")
+    return {k for f in SOURCES for k in CALL.findall(f.read_text(encoding="utf-8"))} | set(DATA_MSG.findall(html))
 
 
 def test_every_named_sentence_exists():

@@ -116,5 +116,6 @@ def link_plan(h: dict[str, Any], has_token: bool) -> dict[str, Any]:
         search = True
         after = msg("link_loaded", query=h["query"], local=local) if h["local"] else ""
     else:
-        after = msg("link_need_token", then=then, local=local)
+        # (with local files too, "the sound is then made" is said once: after the files)
+        after = msg("link_need_token", then="" if local else then, local=local)
     return {**h, "search": search, "then_message": after}
