@@ -319,7 +319,6 @@ function applyLimits() {
   $("query").maxLength = LIMITS.max_query_chars;
   if (!$("query").value) $("query").value = LIMITS.default_query;
   for (const el of document.querySelectorAll("[data-msg]")) el.textContent = msg(el.dataset.msg);
-  $("copy-link").textContent = msg("copy_link");
 }
 
 function wirePage() {

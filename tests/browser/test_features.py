@@ -158,15 +158,16 @@ def test_controls_are_labelled_and_map_is_focusable(page, app_url_no_numpy):
     assert page.get_attribute("#map", "tabindex") == "0"
     help_id = page.get_attribute("#map", "aria-describedby")
     assert "Arrow keys" in page.inner_text(f"#{help_id}") or "Arrow keys" in page.text_content(f"#{help_id}")
-    # the map is the first stop of the Tab order
+    # the search form comes first in the Tab order, then the map (tests/browser/test_layout.py)
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "map"
+    assert page.evaluate("document.activeElement.id") == "query"
 
 
 def test_arrow_keys_move_cursor_and_enter_generates(page, app_url, needs_numpy):
     boot(page, app_url)
     query(page, "footstep", 6)
-    page.focus("#map")
+    page.focus("#local-files")
+    page.keyboard.press("Tab")  # reached by keyboard: the cursor shows
     assert page.evaluate("window.intellimixer.cursor()") == {"nx": 0.5, "ny": 0.5, "shown": True}
     for key in ["ArrowRight"] * 5 + ["ArrowUp"] * 3 + ["Shift+ArrowLeft"]:
         page.keyboard.press(key)
