@@ -104,8 +104,39 @@ async def boot(config):
         raise RuntimeError(msg("no_numpy", base=cfg["packages_base"], file=cfg["numpy_file"])) from None
     from intellimixer.service import Service
 
-    STATE["service"] = Service(cfg, open_backend=_open_backend, fetch_bytes=_fetch_bytes)
+    STATE["service"] = Service(cfg, open_backend=_open_backend, fetch_bytes=_fetch_bytes,
+                               onnx_pb=_onnx_pb if cfg.get("onnx_pb2_url") else None)
     return {"numpy": np.__version__, "python": sys.version.split()[0], "threads": threads, **timings}
+
+
+async def _onnx_pb():
+    """ONNX's generated protobuf module, loaded on first use (a TF.js import): Pyodide's
+    ``protobuf`` from the package base (its own wheel, else the pure-Python one of the same
+    version), then the module the build took from the onnx wheel."""
+    import types
+
+    if "onnx_ml_pb2" in sys.modules:
+        return sys.modules["onnx_ml_pb2"]
+    cfg = STATE["config"]
+    try:
+        import google.protobuf  # noqa: F401
+    except ImportError:
+        for name in cfg["protobuf_files"]:
+            try:
+                await pyodide_js.loadPackage(cfg["packages_base"] + name, ortweb.js_object({"checkIntegrity": False}))
+                import google.protobuf  # noqa: F401, F811
+                break
+            except Exception:  # noqa: BLE001 - not in this package base: the next name
+                continue
+        else:
+            from intellimixer.rules import AppError
+
+            raise AppError(msg("tfjs_no_protobuf", base=cfg["packages_base"], files=", ".join(cfg["protobuf_files"])))
+    source = await _fetch_bytes(cfg["onnx_pb2_url"], "ONNX's protobuf module")
+    module = types.ModuleType("onnx_ml_pb2")
+    exec(compile(bytes(source), "onnx_ml_pb2.py", "exec"), module.__dict__)  # noqa: S102 - the build's own file
+    sys.modules["onnx_ml_pb2"] = module
+    return module
 
 
 async def _open_backend(manifest, files):

@@ -61,18 +61,40 @@ const addWithDeps = (name) => {
   wanted.add(name);
   for (const d of lock.packages[name].depends || []) addWithDeps(d);
 };
-["numpy", "scipy"].forEach(addWithDeps);
+["numpy", "scipy", "protobuf"].forEach(addWithDeps);
 const packages = {};
 for (const name of wanted) {
   const p = lock.packages[name];
   packages[name] = { file_name: p.file_name, sha256: p.sha256, depends: p.depends || [], version: p.version };
 }
+// ONNX's generated protobuf module (scripts/setup.sh takes it from the pinned onnx wheel into
+// build/): the worker fetches it, with Pyodide's protobuf, only when TF.js models are imported.
+// Its gencode version must not be newer than the protobuf Pyodide ships (else it cannot load).
+const pb2Source = join(root, "build", "onnx_ml_pb2.py");
+let onnxPb2 = null;
+try {
+  const text = readFileSync(pb2Source, "utf8");
+  const gencode = (text.match(/Protobuf Python Version: ([\d.]+)/) || [])[1];
+  const have = lock.packages.protobuf?.version;
+  const newer = (a, b) => a.split(".").map(Number).reduce((r, v, i) => r || (v !== Number(b.split(".")[i]) ? (v > Number(b.split(".")[i]) ? 1 : -1) : 0), 0) > 0;
+  if (!gencode || !have || newer(gencode, have)) {
+    console.warn(`build_static: build/onnx_ml_pb2.py (gencode ${gencode}) does not suit Pyodide's protobuf ${have}: the page's TF.js import is off`);
+  } else {
+    mkdirSync(join(out, "py"), { recursive: true });
+    copyFileSync(pb2Source, join(out, "py", "onnx_ml_pb2.py"));
+    onnxPb2 = { file: "py/onnx_ml_pb2.py", gencode };
+  }
+} catch {
+  console.warn("build_static: no build/onnx_ml_pb2.py (scripts/setup.sh fetches it): the page's TF.js import is off");
+}
+
 const runtime = {
   pyodide: version("pyodide"),
   pyscript: version("@pyscript/core"),
   onnxruntime_web: version("onnxruntime-web"),
   pyodide_cdn: `https://cdn.jsdelivr.net/pyodide/v${version("pyodide")}/full/`,
   packages,
+  onnx_pb2: onnxPb2,
 };
 // Bytecode of the worker's modules (py/pyscript.json's files), compiled by the Python the page
 // runs (Pyodide's) and checked against its source by hash when imported: the worker then skips

@@ -18,6 +18,7 @@ fresh() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }  # stamp file, expected has
 apt_need=()
 command -v node >/dev/null 2>&1 || apt_need+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_need+=(npm)
+python3 -m pip --version >/dev/null 2>&1 || dpkg -s python3-venv >/dev/null 2>&1 || apt_need+=(python3-venv)
 if [ "$mode" = test ]; then
   for pkg in chromium hydrogen-drumkits sound-theme-freedesktop python3-venv; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_need+=("$pkg")
@@ -38,8 +39,29 @@ if ! fresh node_modules/.intellimixer-stamp "$key"; then
   echo "$key" > node_modules/.intellimixer-stamp
 fi
 
+# ONNX's generated protobuf module (onnx_ml_pb2.py, taken from the pinned onnx wheel on PyPI):
+# with Pyodide's protobuf it lets the page write ONNX when it imports TensorFlow.js models. Its
+# gencode (protobuf 6.31.1 for onnx 1.23.2) must not be newer than Pyodide's protobuf (6.31.1).
+ONNX_SCHEMA=1.23.2
+if ! fresh build/.onnx-schema-stamp "$ONNX_SCHEMA" || [ ! -f build/onnx_ml_pb2.py ]; then
+  echo "== onnx $ONNX_SCHEMA's protobuf module (build/onnx_ml_pb2.py, for the page's TF.js import)"
+  mkdir -p build/wheels
+  py=python3
+  if ! $py -m pip --version >/dev/null 2>&1; then
+    [ -x build/pip-venv/bin/python ] || python3 -m venv build/pip-venv
+    py=build/pip-venv/bin/python
+  fi
+  if $py -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: "onnx==$ONNX_SCHEMA" -d build/wheels \
+      2> >(grep -v "^WARNING: Location '" >&2); then
+    python3 -c "import glob, sys, zipfile; w = sorted(glob.glob('build/wheels/onnx-$ONNX_SCHEMA-*.whl'))[-1]; open('build/onnx_ml_pb2.py', 'wb').write(zipfile.ZipFile(w).read('onnx/onnx_ml_pb2.py'))"
+    echo "$ONNX_SCHEMA" > build/.onnx-schema-stamp
+  else
+    echo "   (PyPI not reachable: the page will send TF.js models to the CLI's convert)"
+  fi
+fi
+
 # The static build: vendors the runtime's files into static/vendor/.
-key="$(hash_of package-lock.json scripts/build_static.mjs)"
+key="$(hash_of package-lock.json scripts/build_static.mjs) $( [ -f build/onnx_ml_pb2.py ] && hash_of build/onnx_ml_pb2.py)"
 if ! fresh static/vendor/.intellimixer-stamp "$key" || [ ! -f static/vendor/runtime.json ]; then
   echo "== npm run build (vendors Pyodide, PyScript, onnxruntime-web into static/vendor/)"
   npm run --silent build

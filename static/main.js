@@ -108,6 +108,11 @@ async function bootSteps(protocol, config, runtime, pyConfig, progress) {
   const booted = await app.client.call("boot", {
     packages_base: packages.endsWith("/") ? packages : packages + "/",
     numpy_file: runtime.packages.numpy.file_name,
+    // for TF.js imports, loaded on first use: Pyodide's protobuf (or the pure-Python wheel of
+    // its version, which a local package folder may hold instead) and ONNX's protobuf module
+    protobuf_files: runtime.packages.protobuf
+      ? [runtime.packages.protobuf.file_name, `protobuf-${runtime.packages.protobuf.version}-py3-none-any.whl`] : [],
+    onnx_pb2_url: runtime.onnx_pb2 ? abs("static/vendor/" + runtime.onnx_pb2.file) : "",
     ort_client: abs("static/ort-client.js"),
     threads,
     freesound_api: config.freesound_api,
@@ -360,13 +365,15 @@ function wirePage() {
   document.addEventListener("click", onDownload);
   $("x-dim").addEventListener("change", () => setDims());
   $("y-dim").addEventListener("change", () => setDims());
-  $("model-files").addEventListener("change", (event) => {
-    const list = [...event.target.files];
-    event.target.value = ""; // the same files can be picked again
-    if (!list.length) return;
-    if (scheduler.running) { setStatus(msg("busy_generating_model"), "warn"); return; }
-    models.upload(list, (result) => sources.redecode(result.stale));
-  });
+  for (const id of ["model-files", "model-folder"]) {
+    $(id).addEventListener("change", (event) => {
+      const list = [...event.target.files];
+      event.target.value = ""; // the same files can be picked again
+      if (!list.length) return;
+      if (scheduler.running) { setStatus(msg("busy_generating_model"), "warn"); return; }
+      models.upload(list, (result) => sources.redecode(result.stale));
+    });
+  }
   $("local-files").addEventListener("change", (event) => {
     const list = [...event.target.files];
     event.target.value = "";

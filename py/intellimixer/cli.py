@@ -3,6 +3,7 @@
     intellimixer encode SOUNDS... [-o map.json]          print/save the latent map as JSON
     intellimixer generate SOUNDS... --point X Y -o a.wav  one sound from a point on the map
     intellimixer grid SOUNDS... --n 4 -o DIR              N x N sounds over the map
+    intellimixer convert TFJS_FOLDER -o BUNDLE_DIR         TF.js Layers encoder + decoder -> a bundle
 
 SOUNDS are audio files or folders (wav natively; flac/ogg/mp3 through soundfile), or a
 map JSON written by ``encode`` (no re-encoding).  Dims are 1-based as in the app. A sound
@@ -25,6 +26,7 @@ import numpy as np
 
 from . import __version__, audio, credits, export, finishing, latent, pipeline
 from .model import ManifestError, NativeModel
+from .rules import AppError
 from .sources import Source
 
 AUDIO_EXTS = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"}
@@ -219,12 +221,58 @@ def cmd_grid(args, model: NativeModel) -> int:
     return 0
 
 
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative POSIX path -> bytes), as a folder drop gives them."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def is_tfjs_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds TF.js model.json files rather than a bundle manifest."""
+    return folder.is_dir() and not (folder / "manifest.json").is_file() and any(folder.rglob("model.json"))
+
+
+def convert_tfjs(src: Path, out: Path) -> str:
+    """TF.js encoder + decoder under ``src`` -> a bundle in ``out``; returns what was assumed."""
+    from onnx import onnx_ml_pb2
+
+    from . import tfjs
+
+    bundle, said = tfjs.convert(folder_files(src), onnx_ml_pb2)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in bundle.items():
+        (out / name).write_bytes(data)
+    return said
+
+
+def open_model(path: Path) -> NativeModel:
+    """A bundle folder, or a folder of TF.js models (converted into a temporary bundle)."""
+    if is_tfjs_folder(path):
+        import tempfile
+
+        out = Path(tempfile.mkdtemp(prefix="intellimixer-tfjs-"))
+        print(convert_tfjs(path, out), file=sys.stderr)
+        path = out
+    return NativeModel(path)
+
+
+def cmd_convert(args) -> int:
+    try:
+        said = convert_tfjs(Path(args.src), Path(args.output))
+    except AppError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(said)
+    print(f"bundle written to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="intellimixer", description=__doc__.split("\n\n")[0])
     ap.add_argument("--version", action="version", version=f"intellimixer {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("sounds", nargs="+", help="audio files or folders, or a map JSON from 'encode'")
-    common.add_argument("--model", default=None, help="model bundle folder (default: models/default)")
+    common.add_argument("--model", default=None,
+                        help="model bundle folder, or a folder of TF.js encoder/decoder models (default: models/default)")
     common.add_argument("--dims", nargs=2, type=int, default=(1, 2), metavar=("X", "Y"), help="plotted dims, 1-based (default 1 2)")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     gen = argparse.ArgumentParser(add_help=False)
@@ -245,14 +293,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grid", parents=[common, gen], help="generate an N x N grid of WAVs over the map")
     p.add_argument("--n", type=int, default=4, help="grid size (default 4)")
     p.add_argument("-o", "--output", required=True, help="output folder")
+    p = sub.add_parser("convert", help="turn TF.js Layers models (encoder + decoder model.json and shards) into a bundle")
+    p.add_argument("src", help="folder holding the two TF.js models (e.g. encoder_model/ and decoder_model/)")
+    p.add_argument("-o", "--output", required=True, help="bundle folder to write (manifest.json, encoder.onnx, decoder.onnx)")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "convert":
+        return cmd_convert(args)
     try:
-        model = NativeModel(args.model or default_model_dir())
-    except ManifestError as e:
+        model = open_model(Path(args.model) if args.model else default_model_dir())
+    except (ManifestError, AppError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except ImportError:

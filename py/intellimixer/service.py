@@ -30,11 +30,13 @@ class Service:
     """One page's operations over one :class:`Session`."""
 
     def __init__(self, config: dict[str, Any], open_backend: Callable[..., Awaitable[Any]],
-                 fetch_bytes: Callable[[str, str], Awaitable[bytes]] | None = None, search_fetch=None):
+                 fetch_bytes: Callable[[str, str], Awaitable[bytes]] | None = None, search_fetch=None,
+                 onnx_pb: Callable[[], Awaitable[Any]] | None = None):
         self.config = dict(config)
         self.session = Session()
         self._open_backend = open_backend
         self._fetch_bytes = fetch_bytes
+        self._onnx_pb = onnx_pb  # -> ONNX's generated protobuf module (TF.js import); None: not here
         self._search_fetch = search_fetch  # Freesound transport override (tests); None: the default
 
     # --- model ------------------------------------------------------------------------
@@ -69,7 +71,19 @@ class Service:
         return await self.install({"manifest.json": raw, **dict(zip(names, data))}, manifest_url)
 
     async def load_model_files(self, files: dict[str, bytes]) -> dict[str, Any]:
-        return await self.install(files, "upload: " + ", ".join(sorted(files)))
+        """An uploaded bundle, or TF.js Layers models (the original app's format: converted to
+        a bundle first, :mod:`.tfjs`)."""
+        found = tfjs_models(files)
+        if not found:  # (a bundle picked as a folder: its files by their own names)
+            files = {name.rsplit("/", 1)[-1]: data for name, data in files.items()}
+            return await self.install(files, "upload: " + ", ".join(sorted(files)))
+        if self._onnx_pb is None:  # (no ONNX schema here: say what the files are and what to do)
+            raise rules.AppError(msg("tfjs_in_browser", files=", ".join(found)))
+        from . import tfjs
+
+        bundle, said = tfjs.convert(files, await self._onnx_pb())
+        result = await self.install(bundle, "TensorFlow.js: " + ", ".join(found))
+        return {**result, "message": f"{said} {result['message']}"}
 
     # --- sources ----------------------------------------------------------------------
 
@@ -207,3 +221,19 @@ class Service:
 def _dict(value: Any) -> dict[str, Any]:
     """A record as the page sends it: an object (already converted) or its JSON text."""
     return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def tfjs_models(files: dict[str, bytes]) -> list[str]:
+    """The names of the TensorFlow.js model.json files among uploaded ``files``."""
+    from . import tfjs
+
+    found = []
+    for name, raw in files.items():
+        if name.lower().endswith(".json"):
+            try:
+                data = json.loads(bytes(raw).decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if tfjs.is_layers_model(data):
+                found.append(name)
+    return sorted(found)
