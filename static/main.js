@@ -4,7 +4,8 @@
 // the status. Text from Freesound is always set with textContent, never as HTML.
 // Modules: worker-client (the protocol), strings (sentences and limits), status, map-view,
 // scrub (generation scheduling), player, sources, history, exporter (download options),
-// share, views, model-panel, sessions (saved in the browser as the user goes; store.js).
+// share, views, model-panel, sessions (saved in the browser as the user goes; store.js), drop
+// (dropped files and folders).
 import { PyWorker } from "./vendor/pyscript/core.js";
 import { Exporter } from "./exporter.js";
 import { History } from "./history.js";
@@ -18,6 +19,7 @@ import { Sources } from "./sources.js";
 import { jobs, setStatus } from "./status.js";
 import { LIMITS, loadStrings, msg } from "./strings.js";
 import { drawn, showView } from "./views.js";
+import { droppedFiles, isModelDrop } from "./drop.js";
 import { WorkerClient } from "./worker-client.js";
 
 const $ = (id) => document.getElementById(id);
@@ -382,13 +384,24 @@ function wirePage() {
   const pane = $("map-pane");
   pane.addEventListener("dragover", (e) => { e.preventDefault(); pane.classList.add("dragging"); });
   pane.addEventListener("dragleave", () => pane.classList.remove("dragging"));
-  pane.addEventListener("drop", (e) => {
-    e.preventDefault();
-    pane.classList.remove("dragging");
-    addLocalFiles([...(e.dataTransfer?.files || [])]);
-  });
+  pane.addEventListener("drop", (e) => onDrop(e, pane));
+  const modelBox = document.querySelector(".model");
+  modelBox.addEventListener("dragover", (e) => { e.preventDefault(); modelBox.classList.add("dragging"); });
+  modelBox.addEventListener("dragleave", () => modelBox.classList.remove("dragging"));
+  modelBox.addEventListener("drop", (e) => onDrop(e, modelBox));
   window.addEventListener("hashchange", () => { if (!jobs.current) applyHash(); });
   mapView.draw();
+}
+
+// A drop on the map or the model panel: model files (a bundle, or TF.js models: folders or
+// all files at once) replace the model; sounds join the map.
+async function onDrop(event, target) {
+  event.preventDefault();
+  target.classList.remove("dragging");
+  const items = await droppedFiles(event.dataTransfer);
+  if (!isModelDrop(items)) { addLocalFiles(items.map(({ file }) => file)); return; }
+  if (scheduler.running) { setStatus(msg("busy_generating_model"), "warn"); return; }
+  models.upload(items, (result) => sources.redecode(result.stale));
 }
 
 async function applyHash() {

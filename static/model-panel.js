@@ -52,13 +52,17 @@ export class ModelPanel extends EventTarget {
   }
 
   // Uploaded bundle files (manifest .json + .onnx + optional .bin), or TF.js models' files
-  // (model.json + .bin shards, from a folder or picked at once); returns the reply.
+  // (model.json + .bin shards, from a folder or picked at once): Files, or {file, path} as
+  // drop.js gives them; returns the reply.
   upload(list, beforeApply) {
     return jobs.run("job_model", async () => {
       setStatus(msg("reading_model", { n: list.length }), "busy", 0, 2);
       const files = {};
       // (a folder's files by their path in it: two TF.js models' same-named shards stay apart)
-      for (const f of list) files[f.webkitRelativePath || f.name] = new Uint8Array(await f.arrayBuffer());
+      for (const item of list) {
+        const f = item.file || item, path = item.path || f.webkitRelativePath || f.name;
+        files[path] = new Uint8Array(await f.arrayBuffer());
+      }
       setStatus(msg("checking_model"), "busy", 1, 2);
       const result = await this.client.call("load_model_files", files);
       if (!result.ok) { setStatus(result.error, "error"); return; }

@@ -52,6 +52,7 @@ def test_original_app_models_load_from_a_folder_and_make_sounds(page, app_url, n
 
 def test_bad_tfjs_models_are_named_and_the_model_stays(page, app_url, needs_numpy, tfjs_models, tmp_path):
     boot(page, app_url)
+    assert query(page, "footstep", 6)[0] == "ready"
     before = page.evaluate("window.intellimixer.state.model.name")
     half = tmp_path / "half"
     shutil.copytree(tfjs_models / "small" / "encoder_model", half / "encoder_model")
@@ -67,4 +68,25 @@ def test_bad_tfjs_models_are_named_and_the_model_stays(page, app_url, needs_nump
     state, text = status(page)
     assert state == "error" and text.startswith("short/decoder_model/model.json: the weight files group1-shard1of1.bin hold")
     assert page.evaluate("window.intellimixer.state.model.name") == before
+    assert page.get_attribute("#map", "data-points") == "6"  # the map stays
     assert not page.errors
+
+
+def test_all_six_files_dropped_at_once_on_the_map_load(page, app_url, needs_numpy, tfjs_models):
+    """The original app's six files dropped together (no folders; its encoder's model.json
+    saved under another name, as two files of one name cannot sit side by side)."""
+    src = tfjs_models / "original"
+    files = {("encoder.json" if p.parent.name == "encoder_model" and p.name == "model.json" else p.name): p
+             for p in sorted(src.rglob("*")) if p.is_file()}
+    assert len(files) == 6
+    page.route("**/dropped/*", lambda route: route.fulfill(body=files[route.request.url.rsplit("/", 1)[1]].read_bytes()))
+    boot(page, app_url)
+    page.evaluate("""async (names) => {
+        const dt = new DataTransfer();
+        for (const name of names) dt.items.add(new File([await (await fetch('dropped/' + name)).arrayBuffer()], name));
+        document.getElementById('map-pane').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }""", list(files))
+    page.wait_for_function("window.intellimixer.state.model?.name === 'original-intellimixer'", timeout=120_000)
+    assert wait_idle(page, timeout=120_000)[0] == "ready"
+    assert query(page, "footstep", 6)[0] == "ready"
+    assert make_sound(page, 1)["on_map"]
