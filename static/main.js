@@ -70,7 +70,10 @@ function bootProgress(runtime) {
   try { expected = Number(localStorage.getItem(BOOT_MS_KEY)) || expected; } catch { /* storage blocked */ }
   const t = performance.now();
   const text = msg("boot_python", { mb: mb(d.engine + d.onnx) });
-  const tick = () => setStatus(text, "busy", Math.min(0.95, (performance.now() - t) / expected) * (d.engine + d.onnx), total, false);
+  const tick = () => { // (only while the panel still says this: other news, e.g. a queued search, stays)
+    if (document.getElementById("status-message").textContent !== text) return;
+    setStatus(text, "busy", Math.min(0.95, (performance.now() - t) / expected) * (d.engine + d.onnx), total, false);
+  };
   setStatus(text, "busy", 0, total);
   const timer = setInterval(tick, 200);
   return {
