@@ -2,6 +2,7 @@
 // format (16-bit, 24-bit, 32-bit float), the menus' values and labels from strings.json's limits. With
 // the defaults a download is the WAV the worker made with the sound; otherwise the worker
 // exports it again (export_sound: resampled, re-encoded, credits kept) and the page saves it.
+import { saveBlob } from "./packs.js";
 import { setStatus } from "./status.js";
 import { LIMITS, msg } from "./strings.js";
 
@@ -41,12 +42,7 @@ export class Exporter {
     setStatus(msg("exporting", { number, rate: rate || this.modelRate, format: LIMITS.export_formats[format] }), "busy");
     const r = await this.client.call("export_sound", number, rate, format);
     if (!r.ok) { setStatus(r.error, "error"); return; }
-    const url = URL.createObjectURL(new Blob([r.wav], { type: "audio/wav" }));
-    const a = Object.assign(document.createElement("a"), { href: url, download: r.filename });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    saveBlob(r.wav, "audio/wav", r.filename);
     setStatus(r.message, "ready");
   }
 }

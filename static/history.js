@@ -104,6 +104,9 @@ export class History extends EventTarget {
       return el;
     };
     const n = { number: h.number, filename: h.filename };
+    const tick = Object.assign(document.createElement("input"), { type: "checkbox", className: "pick" });
+    tick.setAttribute("aria-label", msg("history_pick", n));
+    li.prepend(tick);
     li.append(
       button("play", msg("button_play"), msg("history_play", n)),
       link(e.wavUrl, h.filename, msg("button_wav"), msg("history_wav", n), "button download"),
@@ -111,6 +114,11 @@ export class History extends EventTarget {
       button("delete", msg("button_delete"), msg("history_delete", n)),
     );
     return li;
+  }
+
+  // The numbers of the sounds ticked for a pack (newest first, as listed).
+  ticked() {
+    return [...$("history").querySelectorAll("input.pick:checked")].map((el) => Number(el.closest("li").dataset.number));
   }
 
   // The whole list (after a model or query change, a deletion, a shared link).

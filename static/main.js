@@ -5,13 +5,15 @@
 // Modules: worker-client (the protocol), strings (sentences and limits), status, map-view,
 // scrub (generation scheduling), player, sources, history, exporter (download options),
 // share, views, model-panel, sessions (saved in the browser as the user goes; store.js), drop
-// (dropped files and folders).
+// (dropped files and folders), packs (sample packs).
 import { PyWorker } from "./vendor/pyscript/core.js";
+import { droppedFiles, isModelDrop } from "./drop.js";
 import { Exporter } from "./exporter.js";
 import { History } from "./history.js";
 import { MapView } from "./map-view.js";
 import { ModelPanel } from "./model-panel.js";
 import { FADE_S, Player } from "./player.js";
+import { Packs } from "./packs.js";
 import { newStats, Scheduler } from "./scrub.js";
 import { Sessions } from "./sessions.js";
 import { Share } from "./share.js";
@@ -19,7 +21,6 @@ import { Sources } from "./sources.js";
 import { jobs, setStatus } from "./status.js";
 import { LIMITS, loadStrings, msg } from "./strings.js";
 import { drawn, showView } from "./views.js";
-import { droppedFiles, isModelDrop } from "./drop.js";
 import { WorkerClient } from "./worker-client.js";
 
 const $ = (id) => document.getElementById(id);
@@ -28,7 +29,7 @@ const t0 = performance.now();
 const timings = {};
 const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
 const app = { config: null, client: null, worker: null };
-let mapView, scheduler, player, sources, history, share, models, exporter, sessions;
+let mapView, scheduler, player, sources, history, share, models, exporter, sessions, packs;
 
 // --- boot --------------------------------------------------------------------------------
 
@@ -326,6 +327,7 @@ function applyLimits() {
   $("count").max = String(LIMITS.max_sounds);
   if (!$("count").value) $("count").value = String(LIMITS.default_sounds);
   $("count-label").textContent = msg("count_label", { max: LIMITS.max_sounds });
+  packs.fill();
   $("query").maxLength = LIMITS.max_query_chars;
   if (!$("query").value) $("query").value = LIMITS.default_query;
   for (const el of document.querySelectorAll("[data-msg]")) el.textContent = msg(el.dataset.msg);
@@ -337,6 +339,14 @@ function wirePage() {
   sessions = new Sessions(app.client, {
     previews: sources.previews, history, model: () => models.model, onMap: setMap,
     busy: () => mapView.scrub.active || scheduler.running || Boolean(jobs.current),
+  });
+  packs = new Packs(app.client, {
+    exporter, history,
+    ready: () => {
+      if (!canUseModel()) return false;
+      if (!mapView.map?.points.length) { setStatus(msg("no_sounds"), "warn"); return false; }
+      return true;
+    },
   });
   // a session back: its last sound in the panel (its link in the address bar)
   sessions.addEventListener("restored", (e) => {

@@ -134,6 +134,11 @@ def test_every_operation_through_the_protocol(client):
     assert client("restore_source", src, burst(0), 16000)["encoded"] is False
     assert client("restore_sound", snd, buffers["pcm"])[1]["wav"][:4] == b"RIFF"
     assert client("restore_end")["message"] == msg("restored", query="foot step", sources=1, sounds=1)
+    # sample packs (tests/test_packs.py in depth)
+    pack = client("pack_begin", "history", 0, [], 0, "pcm16")["pack"]
+    assert client("pack_step", pack)["done"] == 1
+    assert client("pack_finish", pack)[1]["zip"][:2] == b"PK"
+    assert client("pack_cancel", pack)["message"] == msg("pack_cancelled")
     assert client("reset_session")["map"]["points"] == []
     assert set(protocol.OPERATIONS) - client.called == BROWSER_ONLY
 

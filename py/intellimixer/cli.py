@@ -3,6 +3,7 @@
     intellimixer encode SOUNDS... [-o map.json]          print/save the latent map as JSON
     intellimixer generate SOUNDS... --point X Y -o a.wav  one sound from a point on the map
     intellimixer grid SOUNDS... --n 4 -o DIR              N x N sounds over the map
+    intellimixer grid SOUNDS... --n 4 --zip PACK.zip      the same as a sample pack (one ZIP)
     intellimixer convert TFJS_FOLDER -o BUNDLE_DIR         TF.js Layers encoder + decoder -> a bundle
 
 SOUNDS are audio files or folders (wav natively; flac/ogg/mp3 through soundfile), or a
@@ -207,9 +208,26 @@ def cmd_grid(args, model: NativeModel) -> int:
     src = load_sources(model, args.sounds, args.quiet)
     dims = _dims(args, model.manifest.latent_dim)
     (x0, x1), (y0, y1) = latent.axis_ranges(src.latents, dims)
+    n = args.n
+    if args.zip:  # the page's grid pack: cell centres over the map, rows from the top
+        from . import packs, rules
+
+        items = []
+        for k, (nx, ny) in enumerate(packs.grid_points(n)):
+            xv, yv = x0 + nx * (x1 - x0), y0 + ny * (y1 - y0)
+            name = f"r{k // n}c{k % n}_" + rules.wav_filename("grid", dims, xv, yv)
+            wav, text, used, _, _ = make_sound(model, src, dims, xv, yv, args, name[:-4])
+            z, _ = latent.mix_point(src.latents, dims, xv, yv, ((x0, x1), (y0, y1)))
+            items.append(packs.PackItem(name, wav, text, xv, yv, dims, (f"dim {dims[0] + 1}", f"dim {dims[1] + 1}"),
+                                        [float(v) for v in z], [(Path(f).name, w) for f, w in used]))
+        Path(args.zip).write_bytes(packs.pack_zip(Path(args.zip).stem, items))
+        if not args.quiet:
+            print(f"wrote {args.zip} ({len(items)} sounds)", file=sys.stderr)
+        return 0
+    if not args.output:
+        sys.exit("error: grid needs -o FOLDER or --zip PACK.zip")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    n = args.n
     bar = None if args.quiet else Progress(n * n, "generating")
     for r, yv in enumerate(np.linspace(y0, y1, n)):
         for c, xv in enumerate(np.linspace(x0, x1, n)):
@@ -292,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print one JSON object: output, credits, sample_rate, seconds and the contributing sources")
     p = sub.add_parser("grid", parents=[common, gen], help="generate an N x N grid of WAVs over the map")
     p.add_argument("--n", type=int, default=4, help="grid size (default 4)")
-    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("-o", "--output", help="output folder")
+    p.add_argument("--zip", help="write a sample pack instead: one ZIP with the WAVs, their credits, the pack's "
+                                 "CREDITS.txt and pack.json (cell centres, as the page's grid pack)")
     p = sub.add_parser("convert", help="turn TF.js Layers models (encoder + decoder model.json and shards) into a bundle")
     p.add_argument("src", help="folder holding the two TF.js models (e.g. encoder_model/ and decoder_model/)")
     p.add_argument("-o", "--output", required=True, help="bundle folder to write (manifest.json, encoder.onnx, decoder.onnx)")

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 
 import numpy as np
 
-from . import freesound, model, persist, rules, share
+from . import export, freesound, model, packs, persist, rules, share
 from .session import Session
 from .strings import msg
 
@@ -173,6 +173,75 @@ class Service:
     async def reset_session(self) -> dict[str, Any]:
         self.session.reset()
         return {"map": self.session.map_state(), "message": msg("session_new")}
+
+    # --- sample packs (intellimixer.packs): begun, stepped by the page (which shows the
+    # progress and may cancel between steps), finished into one ZIP ------------------------
+
+    async def pack_begin(self, kind: Any, n: Any, numbers: Any, sample_rate: Any, sample_format: Any) -> dict[str, Any]:
+        s = self.session
+        try:
+            rate, fmt = export.check_options(sample_rate, str(sample_format))
+        except ValueError as e:
+            raise rules.AppError(msg("export_failed", error=e)) from None
+        if kind == "grid":
+            try:
+                points = packs.grid_points(int(n))
+            except ValueError as e:
+                raise rules.AppError(str(e)) from None
+            s.check_can_generate()
+            n = int(n)
+            todo = [("grid", nx, ny, f"{k // n}{k % n}") for k, (nx, ny) in enumerate(points)]
+            name = msg("pack_grid_name", query=s.query, n=n, x=s.dims[0] + 1, y=s.dims[1] + 1)
+        elif kind == "history":
+            wanted = [int(v) for v in (numbers or [])] or [g.number for g in s.history]
+            if not wanted:
+                raise rules.AppError(msg("pack_empty"))
+            for number in wanted:
+                s.entry(number)  # (each must still be there)
+            todo = [("history", number) for number in wanted]
+            name = msg("pack_history_name", query=s.query, count=len(wanted))
+        else:
+            raise rules.AppError(f"Unknown pack kind {kind!r}.")
+        self._packs = getattr(self, "_packs", 0) + 1
+        self._pack = {"id": self._packs, "todo": todo, "items": [], "name": name, "rate": rate, "format": fmt,
+                      "dims": s.dims}
+        return {"pack": self._packs, "total": len(todo), "name": name}
+
+    def _pack_of(self, pack: Any) -> dict[str, Any]:
+        p = getattr(self, "_pack", None)
+        if p is None or p["id"] != int(pack):
+            raise rules.AppError(msg("pack_gone"))
+        return p
+
+    async def pack_step(self, pack: Any) -> dict[str, Any]:
+        p, s = self._pack_of(pack), self.session
+        job = p["todo"][len(p["items"])]
+        if job[0] == "grid":
+            if s.dims != p["dims"]:
+                raise rules.AppError(msg("pack_gone"))
+            pending = s.begin_generate(job[1], job[2])
+            S = await s.backend.decode(pending.z[None])
+            name = f"r{job[3][0]}c{job[3][1]}_" + rules.wav_filename(s.query, pending.dims, pending.x, pending.y)
+            p["items"].append(s.pack_item(pending, S, p["rate"], p["format"], name))
+        else:
+            p["items"].append(s.history_pack_item(job[1], p["rate"], p["format"]))
+        return {"done": len(p["items"]), "total": len(p["todo"])}
+
+    async def pack_finish(self, pack: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
+        p = self._pack_of(pack)
+        if len(p["items"]) != len(p["todo"]):
+            raise rules.AppError(msg("pack_unfinished", done=len(p["items"]), total=len(p["todo"])))
+        self._pack = None
+        data = packs.pack_zip(p["name"], p["items"])
+        filename = rules.slug(p["name"], "pack") + ".zip"
+        return ({"filename": filename, "message": msg("pack_done", filename=filename, count=len(p["items"]),
+                                                        size=f"{len(data) / 1e6:.1f}")}, {"zip": data})
+
+    async def pack_cancel(self, pack: Any) -> dict[str, Any]:
+        p = getattr(self, "_pack", None)
+        if p is not None and p["id"] == int(pack):
+            self._pack = None
+        return {"message": msg("pack_cancelled")}
 
     # --- sounds -----------------------------------------------------------------------
 

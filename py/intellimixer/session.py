@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import audio, credits, export, finishing, latent, persist, pipeline, views
+from . import audio, credits, export, finishing, latent, packs, persist, pipeline, views
 from .model import Manifest, ManifestError
 from .rules import AppError, check_count, check_query, describe_error, wav_filename
 from .share import make_hash
@@ -509,6 +509,31 @@ class Session:
         info = {"sample_rate": m.sample_rate, "peak": float(np.max(np.abs(wave))) if wave.size else 0.0,
                 "timings_ms": pending.timings_ms(t2, t3)}
         return wave, info
+
+    @staticmethod
+    def _used(pending: PendingSound) -> list[tuple[Source, float]]:
+        """The sources with a share of a mix, heaviest first."""
+        w = pending.weights
+        return [(pending.sources[k], float(w[k])) for k in np.argsort(-w) if w[k] > 0]
+
+    def pack_item(self, pending: PendingSound, S: np.ndarray, rate: Any, sample_format: str, filename: str) -> packs.PackItem:
+        """A sound for a pack (:mod:`.packs`) from a decoded grid point: rendered as a click's,
+        exported with the pack's options, and not kept in the history."""
+        m = pending.manifest
+        wave = pipeline.render(S, m, n_iter=pending.n_iter, level_db=pending.level_db)
+        used = self._used(pending)
+        c = credits.credit_mix(used, filename.rsplit(".", 1)[0])
+        wav, _ = export.export_wav(wave, m.sample_rate, rate, sample_format, info=c.tags)
+        return packs.PackItem(filename, wav, c.text, pending.x, pending.y, pending.dims, self.labels(),
+                              [float(v) for v in pending.z], [(s.public()["name"], wt) for s, wt in used],
+                              credits.flags_text(c.flagged))
+
+    def history_pack_item(self, number: int, rate: Any, sample_format: str) -> packs.PackItem:
+        """A sound of the history for a pack, exported with the pack's options."""
+        g = self.entry(number)
+        wav, _ = export.export_wav(g.wave, g.sample_rate, rate, sample_format, info=g.credits.tags)
+        return packs.PackItem(g.filename, wav, g.credits.text, g.x, g.y, g.dims, g.labels, [float(v) for v in g.z],
+                              list(g.weights), credits.flags_text(g.credits.flagged))
 
     def _record(self, pending: PendingSound, wave: np.ndarray) -> Generated:
         """The history entry of a generated sound: its credits (every source with a share of
