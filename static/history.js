@@ -1,14 +1,31 @@
 // Generated sounds: their WAV and credits blobs, the "Generated sound" panel and the history
 // list (newest first). Everything shown comes from the worker's HistoryEntry (text, flags,
 // file names, share link); this module only keeps the audio and builds the elements.
-// Events: "replay" {number}, "delete" {number} (from the list's buttons).
+// Events: "replay" {number}, "delete" {number} (from the list's buttons). Sounds can be
+// dragged out of the page as files (dragOut).
 import { msg } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 
+// A generated sound dragged out of the page (onto the desktop or into a DAW, where the browser
+// allows it: Chromium's DownloadURL drag data) lands as its WAV file under its own name.
+export function dragOut(event, entry) {
+  if (!entry || !event.dataTransfer) return;
+  const url = new URL(entry.wavUrl, location.href).href;
+  event.dataTransfer.effectAllowed = "copy";
+  event.dataTransfer.setData("DownloadURL", `audio/wav:${entry.h.filename}:${url}`);
+  event.dataTransfer.setData("text/plain", entry.h.filename);
+}
+
 export class History extends EventTarget {
   constructor() {
     super();
+    $("download").draggable = true;
+    $("download").addEventListener("dragstart", (e) => dragOut(e, this.entries.get(this.current)));
+    $("history").addEventListener("dragstart", (e) => {
+      const li = e.target.closest?.("li");
+      if (li) dragOut(e, this.entries.get(Number(li.dataset.number)));
+    });
     this.entries = new Map(); // number -> {wav, pcm, rate, wavUrl, creditsUrl, h: HistoryEntry}
     this.current = null;      // number of the sound shown in the panel
     this.intro = $("generated-info").textContent; // what the panel says before any sound
@@ -77,6 +94,7 @@ export class History extends EventTarget {
     const li = document.createElement("li");
     li.dataset.number = String(h.number);
     li.id = `history-${h.number}`;
+    li.draggable = true; // (dragged out as its WAV: dragOut)
     if (h.number === this.current) li.classList.add("current");
     if (!h.on_map) li.classList.add("off-map");
     const coords = document.createElement("span");

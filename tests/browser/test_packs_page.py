@@ -57,3 +57,23 @@ def test_a_pack_can_be_cancelled(page, app_url, needs_numpy):
     assert status(page) == ("ready", msg("pack_cancelled"))
     assert page.is_hidden("#pack-cancel")
     assert not page.errors
+
+
+def test_a_sound_drags_out_as_its_wav(page, app_url, needs_numpy):
+    boot(page, app_url)
+    query(page, "footstep", 6)
+    entry = make_sound(page, 1)
+    payload = page.evaluate("""() => {
+        const out = {};
+        for (const sel of ['#download', '#history li']) {
+            const dt = new DataTransfer();
+            document.querySelector(sel).dispatchEvent(new DragEvent('dragstart', { dataTransfer: dt, bubbles: true }));
+            out[sel] = [dt.getData('DownloadURL'), dt.getData('text/plain')];
+        }
+        return out;
+    }""")
+    href = page.evaluate("new URL(document.getElementById('download').href, location.href).href")
+    for sel in ("#download", "#history li"):
+        url, text = payload[sel]  # (effectAllowed is only writable in a real drag)
+        assert url == f"audio/wav:{entry['filename']}:{href}" and text == entry["filename"]
+    assert page.get_attribute("#download", "draggable") == "true"
