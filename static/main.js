@@ -363,6 +363,13 @@ function wirePage() {
     },
   });
   mapView.addEventListener("play", (e) => playSource(e.detail.point));
+  mapView.addEventListener("audition", (e) => {
+    if (e.detail.point) { player.unlock(); playSource(e.detail.point); } else $("source-audio").pause();
+  });
+  $("audition").addEventListener("change", (e) => {
+    mapView.auditionOn = e.target.checked;
+    if (!e.target.checked && !mapView.keyHeld) mapView.audition(null);
+  });
   mapView.addEventListener("generate", (e) => {
     player.unlock();
     requestGenerate(e.detail.nx, e.detail.ny, e.detail.preview ? "preview" : "generate");

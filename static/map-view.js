@@ -5,6 +5,8 @@
 //                             point passed while dragging is a preview, and where the drag
 //                             ends a plain one: the sound to keep)
 //   "scrub"    {active}       the pointer went down on an empty spot / was released
+//   "audition" {point|null}   audition is on (the toggle, or the A key held) and the pointer
+//                             came onto a source (play it) or left it (stop)
 // Positions are normalised (nx, ny) in [0, 1], ny = 0 at the bottom; the worker maps them to
 // latent values (the page never does), and gives the tick labels and cursor descriptions.
 
@@ -44,6 +46,20 @@ export class MapView extends EventTarget {
       if (!this.cursor.shown && canvas.matches(":focus-visible")) this.setCursor(this.cursor.nx, this.cursor.ny);
     });
     canvas.addEventListener("blur", () => { this.cursor.shown = false; this.draw(); });
+    // audition: hovering plays the source under the pointer while the toggle is on or A is held
+    this.auditionOn = false;
+    this.keyHeld = false;
+    const typing = (e) => { // (A typed into a text box is not a held audition key)
+      const t = e.target;
+      return t?.isContentEditable || /^(SELECT|TEXTAREA)$/.test(t?.tagName || "")
+        || (t?.tagName === "INPUT" && !["checkbox", "radio", "button", "file", "range"].includes(t.type));
+    };
+    window.addEventListener("keydown", (e) => {
+      if ((e.key === "a" || e.key === "A") && !e.repeat && !typing(e)) { this.keyHeld = true; this.audition(this.hover); }
+    });
+    window.addEventListener("keyup", (e) => {
+      if (e.key === "a" || e.key === "A") { this.keyHeld = false; if (!this.auditionOn) this.audition(null); }
+    });
     readColours();
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
@@ -191,7 +207,17 @@ export class MapView extends EventTarget {
 
   onLeave() {
     $("tooltip").hidden = true;
-    if (this.hover) { this.hover = null; this.draw(); }
+    if (this.hover) { this.hover = null; this.draw(); this.audition(null); }
+  }
+
+  get auditioning() { return this.auditionOn || this.keyHeld; }
+
+  // Audition: play `point` (a source) or stop (null), once per change, while it is on.
+  audition(point) {
+    if (point && !this.auditioning) point = null;
+    if (point === (this.auditioned ?? null)) return;
+    this.auditioned = point;
+    this.emit("audition", { point });
   }
 
   // Press on a dot: play it. Press elsewhere: generate there; keep pressing and drag to scrub.
@@ -212,7 +238,7 @@ export class MapView extends EventTarget {
   onPointerMove(event) {
     if (!this.scrub.active) {
       const p = this.hitTest(event);
-      if (p !== this.hover) { this.hover = p; this.draw(); }
+      if (p !== this.hover) { this.hover = p; this.draw(); this.audition(p); }
       this.showTooltip(event, p);
       return;
     }
