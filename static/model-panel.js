@@ -21,7 +21,7 @@ export class ModelPanel extends EventTarget {
     for (const [id, pick] of [["x-dim", m.default_dims[0]], ["y-dim", m.default_dims[1]]]) {
       const sel = $(id);
       sel.replaceChildren();
-      for (const d of m.dims) {
+      for (const d of [...m.dims, ...m.similarity]) {
         const opt = document.createElement("option");
         opt.value = String(d.index);
         opt.textContent = d.option;

@@ -209,7 +209,7 @@ def test_set_dims_changes_coordinates(session):
     assert session.dims == (3, 7)
     assert [p["x"] for p in a] != [p["x"] for p in b]
     with pytest.raises(AppError, match="between 1 and 12"):
-        session.set_dims(0, 12)
+        session.set_dims(0, 14)  # (12 and 13 are the similarity axes: tests/test_similarity.py)
 
 
 # --- generation ------------------------------------------------------------------------------

@@ -147,3 +147,75 @@ def axis_ranges(
         pad = margin * span if span > 0 else 1.0
         out.append((lo - pad, hi + pad))
     return out[0], out[1]
+
+
+# --- a map of overall similarity ----------------------------------------------------------------
+# Besides single latent dims, the map can plot the sources' principal components over all dims
+# ("similarity 1/2"): the plane that shows the most of their variation, so that neighbours on it
+# are alike over every dim, not only two. An axis is then a unit direction ``a`` over the
+# latent dims with an offset ``o``: a vector's coordinate on it is ``z . a - o``.
+
+SIMILARITY = 2  # similarity axes offered besides the D latent dims (indices D, D + 1)
+
+
+def principal_axes(latents: np.ndarray | None, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sources' mean ``[D]`` and first :data:`SIMILARITY` principal directions
+    ``[SIMILARITY, D]`` (orthonormal, by falling variance; each signed so that its largest
+    loading is positive). With fewer than 3 sources the missing directions are the first
+    latent dims made orthogonal to those found."""
+    if latents is None or len(latents) == 0:
+        return np.zeros(d), np.eye(d)[:SIMILARITY].astype(np.float64)
+    z = np.asarray(latents, dtype=np.float64)
+    mean = z.mean(axis=0)
+    _, s, vt = np.linalg.svd(z - mean, full_matrices=False)
+    found = vt[s > 1e-9 * max(1.0, float(s.max(initial=0.0)))][:SIMILARITY]
+    q, _ = np.linalg.qr(np.vstack([found, np.eye(d)]).T)  # Gram-Schmidt in that order
+    comps = q.T[:SIMILARITY].copy()
+    for k in range(SIMILARITY):
+        if comps[k, int(np.argmax(np.abs(comps[k])))] < 0:
+            comps[k] = -comps[k]
+    return mean, comps
+
+
+def projection(dims: tuple[int, int], d: int, mean: np.ndarray, comps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plotted axes as ``(A [D, 2], offsets [2])``: dim ``i < D`` is the unit vector
+    ``e_i`` (offset 0), similarity ``k`` (index ``D + k``) is ``comps[k]`` centred on the mean."""
+    a = np.zeros((d, 2))
+    off = np.zeros(2)
+    for col, axis in enumerate(dims):
+        if axis < d:
+            a[axis, col] = 1.0
+        else:
+            a[:, col] = comps[axis - d]
+            off[col] = float(mean @ comps[axis - d])
+    return a, off
+
+
+def coord_ranges(points: np.ndarray | None, margin: float = MARGIN) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axis limits of plotted coordinates ``[K, 2]`` with a margin (as :func:`axis_ranges`)."""
+    if points is None or len(points) == 0:
+        return DEFAULT_RANGE, DEFAULT_RANGE
+    return axis_ranges(np.asarray(points, dtype=np.float64), (0, 1), margin)
+
+
+def mix_projected(latents: np.ndarray, a: np.ndarray, off: np.ndarray, x: float, y: float,
+                  ranges: tuple[tuple[float, float], tuple[float, float]], neighbours: int = NEIGHBOURS
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mix_point` on any plotted axes (:func:`projection`): the local mix of the sources
+    nearest the click on the plane as drawn, then the smallest change that puts the result's
+    coordinates exactly at ``(x, y)`` (the plane's point through the projection; the rest of
+    the vector, the other components, from the mix). A click on a source is that source."""
+    z = np.asarray(latents, dtype=np.float64)
+    (x0, x1), (y0, y1) = ranges
+    sx, sy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    coords = z @ a - off
+    plane = np.stack([(coords[:, 0] - x0) / sx, (coords[:, 1] - y0) / sy], axis=1)
+    qx, qy = (float(x) - x0) / sx, (float(y) - y0) / sy
+    w = local_weights(plane, qx, qy, neighbours)
+    if w.max() == 1.0 and np.hypot(plane[:, 0] - qx, plane[:, 1] - qy).min() <= _HIT:
+        return z[int(np.argmax(w))].astype(np.float32), w
+    used = np.flatnonzero(w)
+    out = w[used] @ z[used]
+    miss = np.array([float(x), float(y)]) - (out @ a - off)
+    out = out + a @ (np.linalg.pinv(a.T @ a) @ miss)
+    return out.astype(np.float32), w

@@ -65,9 +65,11 @@ def slug(text: str, fallback: str = "sound") -> str:
     return s or fallback
 
 
-def wav_filename(query: str, dims: tuple[int, int], x: float, y: float) -> str:
-    """Download name: query and map coordinates, e.g. ``footstep_dim1_0.53_dim2_-1.20.wav``."""
-    return f"{slug(query)}_dim{dims[0] + 1}_{x:.2f}_dim{dims[1] + 1}_{y:.2f}.wav"
+def wav_filename(query: str, dims: tuple[int, int], x: float, y: float, names: list[str] | None = None) -> str:
+    """Download name: query and map coordinates, e.g. ``footstep_dim1_0.53_dim2_-1.20.wav``
+    (``names``: the axes' names, e.g. ``["similarity 1", "dim 2"]``, written without spaces)."""
+    a, b = (n.replace(" ", "") for n in names) if names else (f"dim{dims[0] + 1}", f"dim{dims[1] + 1}")
+    return f"{slug(query)}_{a}_{x:.2f}_{b}_{y:.2f}.wav"
 
 
 def describe_error(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 
 import numpy as np
 
-from . import export, freesound, model, packs, persist, rules, share
+from . import export, freesound, latent, model, packs, persist, rules, share
 from .session import Session
 from .strings import msg
 
@@ -140,7 +140,7 @@ class Service:
 
     async def parse_hash(self, text: Any, has_token: Any) -> dict[str, Any]:
         m = self.session.manifest
-        h = share.parse_hash(str(text or ""), m.latent_dim if m else None)
+        h = share.parse_hash(str(text or ""), m.latent_dim + latent.SIMILARITY if m else None)
         has = bool(has_token) or bool(str(self.config.get("freesound_token") or "").strip())
         return {"hash": share.link_plan(h, has)}
 
@@ -221,7 +221,8 @@ class Service:
                 raise rules.AppError(msg("pack_gone"))
             pending = s.begin_generate(job[1], job[2])
             S = await s.backend.decode(pending.z[None])
-            name = f"r{job[3][0]}c{job[3][1]}_" + rules.wav_filename(s.query, pending.dims, pending.x, pending.y)
+            names = [label.split(" · ", 1)[0] for label in s.labels()]
+            name = f"r{job[3][0]}c{job[3][1]}_" + rules.wav_filename(s.query, pending.dims, pending.x, pending.y, names)
             p["items"].append(s.pack_item(pending, S, p["rate"], p["format"], name))
         else:
             p["items"].append(s.history_pack_item(job[1], p["rate"], p["format"]))

@@ -147,6 +147,8 @@ class Session:
             "name": m.name, "description": m.description, "latent_dim": m.latent_dim,
             "sample_rate": m.sample_rate, "n_samples": m.n_samples, "duration": m.duration,
             "dims": dims, "default_dims": self.default_dims(m), "license": m.license,
+            "similarity": [{"index": m.latent_dim + k, "label": msg("similarity_label", k=k + 1),
+                            "option": msg("similarity_option", k=k + 1)} for k in range(latent.SIMILARITY)],
             "label": f"{m.name} ({m.latent_dim} dims, {m.sample_rate} Hz, {m.duration:.2f} s)",
         }
 
@@ -289,10 +291,12 @@ class Session:
     # --- map --------------------------------------------------------------------------
 
     def set_dims(self, i: int, j: int) -> dict[str, Any]:
-        """Plot dims ``i`` and ``j`` (0-based); returns ``{"map", "warning"}``."""
+        """Plot dims ``i`` and ``j`` (0-based; ``D`` and ``D + 1`` are the similarity axes,
+        :func:`latent.principal_axes`); returns ``{"map", "warning"}``."""
         m = self.require_model()
         i, j = int(i), int(j)
-        if not (0 <= i < m.latent_dim and 0 <= j < m.latent_dim):
+        top = m.latent_dim + latent.SIMILARITY
+        if not (0 <= i < top and 0 <= j < top):
             raise AppError(msg("bad_dims", max=m.latent_dim))
         self.dims = (i, j)
         return {"map": self.map_state(), "warning": msg("same_dims") if i == j else ""}
@@ -345,17 +349,41 @@ class Session:
         self.include_declined, self.commercial_only = bool(include_declined), bool(commercial_only)
         return {"map": self.map_state(), "message": " ".join(said)}
 
+    def projection(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The plotted axes ``(A [D, 2], offsets [2])`` when a similarity axis is among them
+        (:func:`latent.projection`, over the sources' principal directions), else None (two
+        latent dims: a vector's coordinates are two of its entries)."""
+        d = self.manifest.latent_dim if self.manifest else 0
+        if all(axis < d for axis in self.dims):
+            return None
+        memo, key = self._memo(), ("projection", tuple(self.dims))
+        if key not in memo:
+            mean, comps = latent.principal_axes(self.latents(), d)
+            memo[key] = latent.projection(self.dims, d, mean, comps)
+        return memo[key]
+
+    def xy(self, z: np.ndarray) -> tuple[float, float]:
+        """A latent vector's coordinates on the map's axes."""
+        proj = self.projection()
+        if proj is None:
+            return float(z[self.dims[0]]), float(z[self.dims[1]])
+        c = np.asarray(z, dtype=np.float64) @ proj[0] - proj[1]
+        return float(c[0]), float(c[1])
+
     def ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """``((x0, x1), (y0, y1))``: the latent span of the plotted dims."""
+        """``((x0, x1), (y0, y1))``: the span of the plotted axes."""
         memo, key = self._memo(), tuple(self.dims)
         if key not in memo:
-            memo[key] = latent.axis_ranges(self.latents(), self.dims)
+            proj, lat = self.projection(), self.latents()
+            memo[key] = (latent.axis_ranges(lat, self.dims) if proj is None
+                         else latent.coord_ranges(None if lat is None else lat @ proj[0] - proj[1]))
         return memo[key]
 
     def labels(self) -> tuple[str, str]:
         names = {d.index: d.label for d in self.manifest.dims} if self.manifest else {}
-        i, j = self.dims
-        return names.get(i) or f"dim {i + 1}", names.get(j) or f"dim {j + 1}"
+        d = self.manifest.latent_dim if self.manifest else 0
+        return tuple(names.get(a) or (msg("similarity_label", k=a - d + 1) if d and a >= d else f"dim {a + 1}")
+                     for a in self.dims)  # type: ignore[return-value]
 
     def point(self, src: Source) -> dict[str, Any]:
         """The protocol's ``Point`` of a source (its position on the current map)."""
@@ -364,7 +392,7 @@ class Session:
         if not out["in_mix"]:
             out["warning"] = " ".join(w for w in (out["warning"], msg("left_out_mix")) if w)
         if src.mu is not None:
-            x, y = float(src.mu[self.dims[0]]), float(src.mu[self.dims[1]])
+            x, y = self.xy(src.mu)
             nx, ny = self.to_normalized(x, y)
             out.update(x=x, y=y, nx=nx, ny=ny)
         else:
@@ -372,8 +400,7 @@ class Session:
         return out
 
     def _generated_point(self, g: Generated) -> dict[str, Any]:
-        i, j = self.dims
-        x, y = float(g.z[i]), float(g.z[j])
+        x, y = self.xy(g.z)
         nx, ny = self.to_normalized(x, y)
         return {"number": g.number, "x": x, "y": y, "nx": nx, "ny": ny, "filename": g.filename}
 
@@ -420,9 +447,8 @@ class Session:
         xl, yl = self.labels()
         text = msg("cursor_at", x_label=dim_name(xl), x=f"{x:.2f}", y_label=dim_name(yl), y=f"{y:.2f}")
         best, best_d = None, math.inf
-        i, j = self.dims
         for s in self._encoded():
-            px, py = self.to_normalized(float(s.mu[i]), float(s.mu[j]))
+            px, py = self.to_normalized(*self.xy(s.mu))
             d = math.hypot(px - float(nx), py - float(ny))
             if d < best_d:
                 best, best_d = s, d
@@ -469,7 +495,9 @@ class Session:
         if not (math.isfinite(float(nx)) and math.isfinite(float(ny))):
             raise AppError(msg("click_inside"))
         x, y = self.to_latent(nx, ny)
-        z, w = latent.mix_point(lat, self.dims, x, y, self.ranges())
+        proj = self.projection()
+        z, w = (latent.mix_point(lat, self.dims, x, y, self.ranges()) if proj is None
+                else latent.mix_projected(lat, proj[0], proj[1], x, y, self.ranges()))
         return PendingSound(m, self.dims, x, y, z.astype(np.float32), w, enc, finishing.mix_level_db(levels, w),
                             n_iter, t0, time.perf_counter())
 
@@ -541,11 +569,12 @@ class Session:
         dims, x, y, w, enc = pending.dims, pending.x, pending.y, pending.weights, pending.sources
         order = np.argsort(-w)
         used = [(enc[k], float(w[k])) for k in order if w[k] > 0]
-        title = f"{self.query}, dim {dims[0] + 1} = {x:.3f}, dim {dims[1] + 1} = {y:.3f}"
+        names = [dim_name(label) for label in self.labels()]
+        title = f"{self.query}, {names[0]} = {x:.3f}, {names[1]} = {y:.3f}"
         self._generated_count += 1
         g = Generated(
             self._generated_count, dims, x, y, pending.z,
-            [(s.public()["name"], wt) for s, wt in used[:5]], wav_filename(self.query, dims, x, y),
+            [(s.public()["name"], wt) for s, wt in used[:5]], wav_filename(self.query, dims, x, y, names),
             model_id=self._model_id, labels=self.labels(), query=self.query, model_key=self.model_key,
             wave=np.asarray(wave, dtype=np.float32), sample_rate=pending.manifest.sample_rate,
             credits=credits.credit_mix(used, title),
@@ -643,7 +672,8 @@ class Session:
         self._generated_count = max(0, int(rec.get("next_number") or 0))
         same = bool(self.model_key) and rec.get("model") == self.model_key
         dims = rec.get("dims")
-        if same and isinstance(dims, list) and len(dims) == 2 and all(isinstance(d, int) and 0 <= d < m.latent_dim for d in dims):
+        top = m.latent_dim + latent.SIMILARITY
+        if same and isinstance(dims, list) and len(dims) == 2 and all(isinstance(d, int) and 0 <= d < top for d in dims):
             self.dims = (dims[0], dims[1])
         self._restoring = {"same": same, "model_name": str(rec.get("model_name") or "?"), "encoded": 0, "off_map": 0,
                            "failed": []}
