@@ -5,7 +5,7 @@
 // Modules: worker-client (the protocol), strings (sentences and limits), status, map-view,
 // scrub (generation scheduling), player, sources, history, exporter (download options),
 // share, views, model-panel, sessions (saved in the browser as the user goes; store.js), drop
-// (dropped files and folders), packs (sample packs).
+// (dropped files and folders), packs (sample packs), midi (a controller drives the map).
 import { PyWorker } from "./vendor/pyscript/core.js";
 import { droppedFiles, isModelDrop } from "./drop.js";
 import { Exporter } from "./exporter.js";
@@ -13,6 +13,7 @@ import { History } from "./history.js";
 import { MapView } from "./map-view.js";
 import { ModelPanel } from "./model-panel.js";
 import { FADE_S, Player } from "./player.js";
+import { Midi } from "./midi.js";
 import { Packs } from "./packs.js";
 import { newStats, Scheduler } from "./scrub.js";
 import { Sessions } from "./sessions.js";
@@ -29,7 +30,7 @@ const t0 = performance.now();
 const timings = {};
 const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
 const app = { config: null, client: null, worker: null };
-let mapView, scheduler, player, sources, history, share, models, exporter, sessions, packs;
+let mapView, scheduler, player, sources, history, share, models, exporter, sessions, packs, midi;
 
 // --- boot --------------------------------------------------------------------------------
 
@@ -328,6 +329,7 @@ function applyLimits() {
   if (!$("count").value) $("count").value = String(LIMITS.default_sounds);
   $("count-label").textContent = msg("count_label", { max: LIMITS.max_sounds });
   packs.fill();
+  midi.show();
   $("query").maxLength = LIMITS.max_query_chars;
   if (!$("query").value) $("query").value = LIMITS.default_query;
   for (const el of document.querySelectorAll("[data-msg]")) el.textContent = msg(el.dataset.msg);
@@ -347,6 +349,12 @@ function wirePage() {
       if (!mapView.map?.points.length) { setStatus(msg("no_sounds"), "warn"); return false; }
       return true;
     },
+  });
+  // a controller's two controls move the cursor and play previews there (as a drag does); its
+  // key makes the sound to keep
+  midi = new Midi({
+    move: (nx, ny) => { mapView.setCursor(nx, ny, false); player.unlock(); requestGenerate(nx, ny, "preview"); },
+    make: (nx, ny) => { mapView.setCursor(nx, ny, false); player.unlock(); requestGenerate(nx, ny); },
   });
   // a session back: its last sound in the panel (its link in the address bar)
   sessions.addEventListener("restored", (e) => {

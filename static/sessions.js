@@ -14,7 +14,7 @@ import { LIMITS, msg } from "./strings.js";
 const $ = (id) => document.getElementById(id);
 const SAVE_DELAY_MS = 300;
 const LOCK_PREFIX = "intellimixer-session-";
-const SETTINGS = ["query", "count", "genai-only", "commercial-only", "export-rate", "export-format"];
+const SETTINGS = ["query", "count", "genai-only", "commercial-only", "export-rate", "export-format", "midi-map", "audition"];
 
 export function formatSize(bytes) {
   if (bytes < 1e6) return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
@@ -49,6 +49,7 @@ function applySettings(saved = {}) {
     if (!(id in saved)) continue;
     if (el.type === "checkbox") el.checked = Boolean(saved[id]);
     else if (el.tagName !== "SELECT" || [...el.options].some((o) => o.value === String(saved[id]))) el.value = String(saved[id]);
+    el.dispatchEvent(new Event("change")); // (what follows a setting follows it back)
   }
 }
 
