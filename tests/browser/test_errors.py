@@ -219,7 +219,7 @@ def test_broken_default_model_then_upload_recovers(browser, vendor_built, fake_f
         good = bundle_factory("recovery", latent_dim=3, name="recovered")
         page.set_input_files("#model-files", [str(p) for p in sorted(good.iterdir())])
         page.wait_for_function("document.getElementById('status').dataset.state === 'ready'")
-        assert page.eval_on_selector("#x-dim", "s => s.options.length") == 3
+        assert page.eval_on_selector("#x-dim", "s => s.options.length") == 3 + 2  # (+ similarity 1, 2)
         state, msg = query(page, "footstep", 4)
         assert state == "ready" and n_points(page) == 4, msg
     finally:

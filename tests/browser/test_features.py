@@ -145,7 +145,7 @@ def test_history_replay_download_delete(page, app_url, needs_numpy):
 
 def test_controls_are_labelled_and_map_is_focusable(page, app_url_no_numpy):
     page.goto(app_url_no_numpy, wait_until="domcontentloaded")
-    unnamed = page.evaluate("""() => [...document.querySelectorAll('input, select, button, textarea, audio, canvas, a[href], ol')]
+    unnamed = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, button, textarea, audio, canvas, a[href], ol')]
         .filter(el => {
           const name = (el.labels && [...el.labels].map(l => l.textContent).join(' ')) || el.getAttribute('aria-label')
             || (el.getAttribute('aria-labelledby') || '').split(' ').map(id => document.getElementById(id)?.textContent || '').join(' ')
@@ -173,6 +173,7 @@ def test_arrow_keys_move_cursor_and_enter_generates(page, app_url, needs_numpy):
         page.keyboard.press(key)
     c = page.evaluate("window.intellimixer.cursor()")
     assert c["nx"] == pytest.approx(0.5) and c["ny"] == pytest.approx(0.56)
+    page.wait_for_function("document.getElementById('map-cursor-info').textContent.startsWith('Cursor at')")
     info = page.text_content("#map-cursor-info")
     assert info.startswith("Cursor at dim 1 = ") and "Nearest sound:" in info
     for _ in range(40):  # clamped at the edge

@@ -52,7 +52,7 @@ def test_dropdowns_hold_latent_dims(page, app_url, default_model):
     d = m["latent_dim"]
     for sel, default in (("#x-dim", m["dims"][0]["index"]), ("#y-dim", m["dims"][1]["index"])):
         values = page.eval_on_selector(sel, "s => [...s.options].map(o => Number(o.value))")
-        assert sorted(values) == list(range(d))
+        assert sorted(values) == list(range(d + 2))  # the dims, then the two similarity axes
         assert page.input_value(sel) == str(default)
         assert not page.is_disabled(sel)
     labels = page.eval_on_selector("#x-dim", "s => [...s.options].map(o => o.textContent)")
@@ -164,8 +164,8 @@ def test_upload_second_bundle_with_other_latent_size(page, app_url, bundle_facto
     assert state == "ready", msg
     assert "5 dims" in msg
     values = page.eval_on_selector("#x-dim", "s => [...s.options].map(o => o.value)")
-    assert values == [str(k) for k in range(5)]
-    assert page.eval_on_selector("#y-dim", "s => s.options.length") == 5
+    assert values == [str(k) for k in range(5 + 2)]  # the dims, then the two similarity axes
+    assert page.eval_on_selector("#y-dim", "s => s.options.length") == 5 + 2
     assert page.input_value("#x-dim") == "0" and page.input_value("#y-dim") == "1"
     assert page.inner_text("#model-name").startswith("five")
     # the sounds already loaded are re-encoded with the new model and stay on the map
