@@ -39,6 +39,7 @@ export class Player {
       src.buffer = buffer;
       src.connect(gain).connect(ctx.destination);
       src.start(now);
+      this.stats.voices++;
       const old = this.voice;
       if (old) {
         old.gain.gain.cancelScheduledValues(now);

@@ -14,7 +14,7 @@ import { msg } from "./strings.js";
 const BUSY_DELAY_MS = 150; // "Generating…" shows only when a generation takes longer than this
 
 export function newStats() {
-  return { scrub_requested: 0, scrub_completed: 0, scrub_dropped: 0, scrub_failed: 0, previews: 0, generate_ms: [], crossfades: 0 };
+  return { scrub_requested: 0, scrub_completed: 0, scrub_dropped: 0, scrub_failed: 0, previews: 0, generate_ms: [], crossfades: 0, voices: 0 };
 }
 
 export class Scheduler extends EventTarget {
