@@ -10,6 +10,11 @@ export default [
     languageOptions: { ecmaVersion: "latest", sourceType: "module", globals: { ...globals.browser } },
   },
   {
+    // page-side scripts the tests run inside the browser (one expression, no module)
+    files: ["tests/browser/**/*.js"],
+    languageOptions: { ecmaVersion: "latest", sourceType: "script", globals: { ...globals.browser } },
+  },
+  {
     files: ["**/*.mjs"],
     languageOptions: { ecmaVersion: "latest", sourceType: "module", globals: { ...globals.node } },
   },
