@@ -137,6 +137,7 @@ export class Sessions extends EventTarget {
     step();
     this.previews.clear();
     this.history.render([]);
+    this.history.clearPanel(null); // (the sound shown was the other session's)
     const begun = await this.client.call("restore_begin", data.session.record);
     if (!begun.ok) throw new Error(begun.error);
     const failed = [];
@@ -266,7 +267,7 @@ export class Sessions extends EventTarget {
       if (!r.ok) { setStatus(r.error, "error"); return; }
       this.previews.clear();
       this.history.render([]);
-      this.history.clearPanel(this.history.current);
+      this.history.clearPanel(null);
       await this.fresh();
       this.onMap(r.map);
       setStatus(`${r.message} ${msg("session_reset_map")}`, "ready");

@@ -122,6 +122,7 @@ def test_new_open_and_delete_sessions(worked):
     assert status(page)[1].startswith(msg("session_new"))
     assert page.get_attribute("#map", "data-points") == "0" and page.locator("#history li").count() == 0
     assert page.is_hidden("#download") and page.is_hidden("#copy-link")
+    assert page.inner_text("#generated-info").startswith("Click on an empty part of the map")
     # the new one is saved once it holds something; the old one stays, and can be opened again
     query(page, "footstep", 3)
     idle(page)
