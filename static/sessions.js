@@ -14,6 +14,7 @@ import { LIMITS, msg } from "./strings.js";
 const $ = (id) => document.getElementById(id);
 const SAVE_DELAY_MS = 300;
 const LOCK_PREFIX = "intellimixer-session-";
+const LOCK_WAIT_MS = 1500; // how long "open" waits for a session another tab is letting go
 const SETTINGS = ["query", "count", "genai-only", "commercial-only", "export-rate", "export-format", "midi-map", "audition"];
 
 export function formatSize(bytes) {
@@ -22,14 +23,16 @@ export function formatSize(bytes) {
   return `${(bytes / 1e9).toFixed(2)} GB`;
 }
 
-// Holds the Web Lock `name` until release() is called; null when another tab holds it.
-function holdLock(name) {
+// Holds the Web Lock `name` until release() is called; null when another tab holds it (after
+// waiting up to `waitMs` for it: a tab being closed lets its locks go a moment later).
+function holdLock(name, waitMs = 0) {
   if (!navigator.locks) return Promise.resolve(() => {});
+  const how = waitMs > 0 && globalThis.AbortSignal?.timeout ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
   return new Promise((resolve) => {
-    navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+    navigator.locks.request(name, how, (lock) => {
       if (!lock) { resolve(null); return null; }
       return new Promise((release) => resolve(release));
-    });
+    }).catch(() => resolve(null)); // (timed out: still held elsewhere)
   });
 }
 
@@ -281,7 +284,7 @@ export class Sessions extends EventTarget {
     if (id === this.id) return;
     await jobs.run("job_session", async () => {
       await this.flush();
-      const release = await holdLock(LOCK_PREFIX + id);
+      const release = await holdLock(LOCK_PREFIX + id, LOCK_WAIT_MS);
       if (!release) { setStatus(msg("session_opened_elsewhere"), "warn"); return; }
       const target = (await this.store.sessions()).find((s) => s.id === id);
       if (!target) { release(); await this.render(); return; }

@@ -108,7 +108,7 @@ def test_a_second_tab_gets_its_own_session_and_can_open_the_first_later(worked, 
     said(second, msg("session_opened_elsewhere"), "warn")
     expected = snapshot(first)
     first.close()
-    second.click("#session-open")
+    second.click("#session-open")  # (a closed tab's lock goes a moment later: open waits for it)
     wait_idle(second)
     assert status(second)[1].startswith(msg("restored", query="footstep", sources=N, sounds=2))
     assert snapshot(second) == expected
