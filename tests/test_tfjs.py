@@ -6,13 +6,12 @@ bad input gets a message naming the file and the problem."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from engine_util import make_tfjs_models
 from intellimixer import cli, tfjs
 from intellimixer.model import load_manifest
 from intellimixer.strings import msg
@@ -25,13 +24,7 @@ CASES = ["original", "small", "uint8", "uint16", "float16"]
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory) -> Path:
-    if shutil.which("node") is None or not (ROOT / "node_modules" / "@tensorflow" / "tfjs").is_dir():
-        pytest.skip("needs node and `npm ci` (@tensorflow/tfjs, a dev dependency)")
-    out = tmp_path_factory.mktemp("tfjs")
-    r = subprocess.run(["node", str(ROOT / "tests" / "js" / "make_tfjs_models.mjs"), str(out)],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return out
+    return make_tfjs_models(tmp_path_factory.mktemp("tfjs"))
 
 
 def files_of(folder: Path, flat: bool = False) -> dict[str, bytes]:

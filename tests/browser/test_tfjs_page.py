@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import pytest
 
 from browser_util import ROOT, boot, make_sound, packages_dir, query, status, wait_idle
+from engine_util import make_tfjs_models
 from intellimixer.strings import msg
 
 
@@ -23,12 +23,7 @@ def tfjs_models(tmp_path_factory):
     base = packages_dir()
     if not base or not list(base.glob("protobuf-*.whl")):
         pytest.skip("needs protobuf for Pyodide in INTELLIMIXER_PYODIDE_PACKAGES (see DEVELOPERS.md)")
-    if shutil.which("node") is None or not (ROOT / "node_modules" / "@tensorflow" / "tfjs").is_dir():
-        pytest.skip("needs node and `npm ci` (@tensorflow/tfjs, a dev dependency)")
-    out = tmp_path_factory.mktemp("tfjs-page")
-    r = subprocess.run(["node", str(ROOT / "tests" / "js" / "make_tfjs_models.mjs"), str(out)],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
+    out = make_tfjs_models(tmp_path_factory.mktemp("tfjs-page"))
     for case in out.iterdir():
         (case / "expected.json").unlink()
     return out

@@ -140,18 +140,21 @@ function predictions(model, inputShape, count = 2) {
 }
 
 const L = tf.layers;
+const suffix = (k) => (k ? `_${k}` : "");
+
+// The original's block: a convolution, then ReLU, then BatchNorm (its layer names numbered as Keras does).
+function block(h, conv, k) {
+  h = conv.apply(h);
+  h = L.reLU({ name: `re_lu${suffix(k)}` }).apply(h);
+  return L.batchNormalization({ name: `batch_normalization${suffix(k)}` }).apply(h);
+}
 
 function originalEncoder() {
   const x = tf.input({ shape: [256, 64, 1], name: "input_1" });
-  let h = L.conv2d({ filters: 256, kernelSize: 5, strides: 2, padding: "same", name: "conv2d" }).apply(x);
-  h = L.reLU({ name: "re_lu" }).apply(h);
-  h = L.batchNormalization({ name: "batch_normalization" }).apply(h);
-  h = L.conv2d({ filters: 128, kernelSize: 3, strides: 2, padding: "same", name: "conv2d_1" }).apply(h);
-  h = L.reLU({ name: "re_lu_1" }).apply(h);
-  h = L.batchNormalization({ name: "batch_normalization_1" }).apply(h);
-  h = L.conv2d({ filters: 64, kernelSize: 3, strides: 1, padding: "same", name: "conv2d_2" }).apply(h);
-  h = L.reLU({ name: "re_lu_2" }).apply(h);
-  h = L.batchNormalization({ name: "batch_normalization_2" }).apply(h);
+  let h = x;
+  [[256, 5, 2], [128, 3, 2], [64, 3, 1]].forEach(([filters, kernelSize, strides], k) => {
+    h = block(h, L.conv2d({ filters, kernelSize, strides, padding: "same", name: `conv2d${suffix(k)}` }), k);
+  });
   h = L.flatten({ name: "flatten" }).apply(h);
   h = L.dropout({ rate: 0.2, name: "dropout" }).apply(h);
   h = L.dense({ units: 30, name: "dense" }).apply(h);
@@ -165,12 +168,9 @@ function originalDecoder() {
   const z = tf.input({ shape: [4], name: "input_2" });
   let h = L.dense({ units: 65536, name: "dense_1" }).apply(z);
   h = L.reshape({ targetShape: [64, 16, 64], name: "reshape" }).apply(h);
-  h = L.conv2dTranspose({ filters: 64, kernelSize: 3, strides: 1, padding: "same", name: "conv2d_transpose" }).apply(h);
-  h = L.reLU({ name: "re_lu_3" }).apply(h);
-  h = L.batchNormalization({ name: "batch_normalization_4" }).apply(h);
-  h = L.conv2dTranspose({ filters: 128, kernelSize: 3, strides: 2, padding: "same", name: "conv2d_transpose_1" }).apply(h);
-  h = L.reLU({ name: "re_lu_4" }).apply(h);
-  h = L.batchNormalization({ name: "batch_normalization_5" }).apply(h);
+  [[64, 1], [128, 2]].forEach(([filters, strides], k) => {
+    h = block(h, L.conv2dTranspose({ filters, kernelSize: 3, strides, padding: "same", name: `conv2d_transpose${suffix(k)}` }), k + 3);
+  });
   h = L.conv2dTranspose({ filters: 1, kernelSize: 5, strides: 2, padding: "same", activation: "sigmoid", name: "conv2d_transpose_2" }).apply(h);
   return tf.model({ inputs: z, outputs: h, name: "decoder" });
 }
