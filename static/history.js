@@ -39,19 +39,17 @@ export class History extends EventTarget {
 
   // A generated sound's event: keep its audio and make its download links.
   add(/* @protocol generated */ r) {
-    const h = r.map_update.entry;
-    const wavUrl = URL.createObjectURL(new Blob([r.wav], { type: "audio/wav" }));
-    const creditsUrl = URL.createObjectURL(new Blob([r.credits_text], { type: "text/plain;charset=utf-8" }));
-    const e = { wav: r.wav, pcm: r.pcm, rate: r.sample_rate, wavUrl, creditsUrl, h };
-    this.entries.set(r.number, e);
-    return e;
+    return this.restore(r.map_update.entry, r.wav, r.pcm, r.sample_rate, r.credits_text);
   }
 
-  // A sound brought back from a stored session: its entry, WAV and samples.
+  // A sound's entry, WAV, samples and credits kept, with their blob URLs (a sound just made,
+  // or one brought back from a stored session); returns what is kept.
   restore(/* @protocol HistoryEntry */ h, wav, pcm, rate, creditsText) {
     const wavUrl = URL.createObjectURL(new Blob([wav], { type: "audio/wav" }));
     const creditsUrl = URL.createObjectURL(new Blob([creditsText], { type: "text/plain;charset=utf-8" }));
-    this.entries.set(h.number, { wav, pcm, rate, wavUrl, creditsUrl, h });
+    const e = { wav, pcm, rate, wavUrl, creditsUrl, h };
+    this.entries.set(h.number, e);
+    return e;
   }
 
   get(number) { return this.entries.get(number); }

@@ -399,9 +399,7 @@ function wirePage() {
     $(id).addEventListener("change", (event) => {
       const list = [...event.target.files];
       event.target.value = ""; // the same files can be picked again
-      if (!list.length) return;
-      if (scheduler.running) { setStatus(msg("busy_generating_model"), "warn"); return; }
-      models.upload(list, (result) => sources.redecode(result.stale));
+      if (list.length) uploadModel(list);
     });
   }
   $("local-files").addEventListener("change", (event) => {
@@ -427,7 +425,13 @@ async function onDrop(event, target) {
   event.preventDefault();
   target.classList.remove("dragging");
   const items = await droppedFiles(event.dataTransfer);
-  if (!isModelDrop(items)) { addLocalFiles(items.map(({ file }) => file)); return; }
+  if (isModelDrop(items)) uploadModel(items);
+  else addLocalFiles(items.map(({ file }) => file));
+}
+
+// Model files picked or dropped (Files or {file, path}): loaded unless sounds are being made;
+// the sources at another rate are decoded again for it.
+function uploadModel(items) {
   if (scheduler.running) { setStatus(msg("busy_generating_model"), "warn"); return; }
   models.upload(items, (result) => sources.redecode(result.stale));
 }

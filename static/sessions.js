@@ -108,8 +108,7 @@ export class Sessions extends EventTarget {
         setStatus(msg("restore_failed", { error: err?.message || err }), "error");
         this.restoreFailed = true;
         await this.client.call("reset_session");
-        this.previews.clear();
-        this.history.render([]);
+        this.emptyPage();
         await this.fresh();
       }
     } else {
@@ -117,6 +116,13 @@ export class Sessions extends EventTarget {
       if (last) setStatus(msg("session_locked"), "warn");
     }
     await this.render();
+  }
+
+  // The page's side of an empty session: no source audio, no history, no sound in the panel.
+  emptyPage() {
+    this.previews.clear();
+    this.history.render([]);
+    this.history.clearPanel(null);
   }
 
   take(id, release, created, stored) {
@@ -138,9 +144,7 @@ export class Sessions extends EventTarget {
     let done = 0;
     const step = () => setStatus(msg("restoring", { done, total }), "busy", done, total);
     step();
-    this.previews.clear();
-    this.history.render([]);
-    this.history.clearPanel(null); // (the sound shown was the other session's)
+    this.emptyPage(); // (what the page showed was the other session's)
     const begun = await this.client.call("restore_begin", data.session.record);
     if (!begun.ok) throw new Error(begun.error);
     const failed = [];
@@ -268,9 +272,7 @@ export class Sessions extends EventTarget {
       await this.flush();
       const r = await this.client.call("reset_session");
       if (!r.ok) { setStatus(r.error, "error"); return; }
-      this.previews.clear();
-      this.history.render([]);
-      this.history.clearPanel(null);
+      this.emptyPage();
       await this.fresh();
       this.onMap(r.map);
       setStatus(`${r.message} ${msg("session_reset_map")}`, "ready");

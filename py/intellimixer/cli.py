@@ -165,11 +165,11 @@ def cmd_encode(args, model: NativeModel) -> int:
 
 
 def make_sound(model: NativeModel, src: MapSources, dims: tuple[int, int], x: float, y: float, args,
-               title: str) -> tuple[bytes, str, list[tuple[str, float]], int, float]:
+               title: str) -> tuple[bytes, str, list[tuple[str, float]], int, float, np.ndarray]:
     """One sound at ``(x, y)`` on the map of ``dims``, as the page makes it.
 
     Returns ``(wav bytes, credits text, [(file, weight)] of the contributing sources
-    (heaviest first), the file's sample rate, seconds)``.
+    (heaviest first), the file's sample rate, seconds, the latent it was decoded from)``.
     """
     m = model.manifest
     z, w = latent.mix_point(src.latents, dims, x, y, latent.axis_ranges(src.latents, dims))
@@ -178,7 +178,7 @@ def make_sound(model: NativeModel, src: MapSources, dims: tuple[int, int], x: fl
     cs = src.credit_sources()
     c = credits.credit_mix([(cs[k], float(w[k])) for k in order], title)
     wav, rate = export.export_wav(wave, m.sample_rate, args.rate, args.format, info=c.tags)
-    return wav, c.text, [(src.files[k], float(w[k])) for k in order], rate, len(wave) / m.sample_rate
+    return wav, c.text, [(src.files[k], float(w[k])) for k in order], rate, len(wave) / m.sample_rate, z
 
 
 def _write_sound(path: Path, wav: bytes, text: str) -> Path:
@@ -193,7 +193,7 @@ def cmd_generate(args, model: NativeModel) -> int:
     src = load_sources(model, args.sounds, args.quiet)
     dims = _dims(args, model.manifest.latent_dim)
     out = Path(args.output)
-    wav, text, used, rate, seconds = make_sound(model, src, dims, args.point[0], args.point[1], args, out.stem)
+    wav, text, used, rate, seconds, _ = make_sound(model, src, dims, args.point[0], args.point[1], args, out.stem)
     credits_path = _write_sound(out, wav, text)
     if args.json:
         print(json.dumps({"output": str(out), "credits": str(credits_path), "sample_rate": rate, "seconds": seconds,
@@ -216,8 +216,7 @@ def cmd_grid(args, model: NativeModel) -> int:
         for k, (nx, ny) in enumerate(packs.grid_points(n)):
             xv, yv = x0 + nx * (x1 - x0), y0 + ny * (y1 - y0)
             name = f"r{k // n}c{k % n}_" + rules.wav_filename("grid", dims, xv, yv)
-            wav, text, used, _, _ = make_sound(model, src, dims, xv, yv, args, name[:-4])
-            z, _ = latent.mix_point(src.latents, dims, xv, yv, ((x0, x1), (y0, y1)))
+            wav, text, used, _, _, z = make_sound(model, src, dims, xv, yv, args, name[:-4])
             items.append(packs.PackItem(name, wav, text, xv, yv, dims, (f"dim {dims[0] + 1}", f"dim {dims[1] + 1}"),
                                         [float(v) for v in z], [(Path(f).name, w) for f, w in used]))
         Path(args.zip).write_bytes(packs.pack_zip(Path(args.zip).stem, items))
@@ -232,7 +231,7 @@ def cmd_grid(args, model: NativeModel) -> int:
     for r, yv in enumerate(np.linspace(y0, y1, n)):
         for c, xv in enumerate(np.linspace(x0, x1, n)):
             name = f"grid_r{r}_c{c}_x{xv:+.2f}_y{yv:+.2f}.wav"
-            wav, text, _, _, _ = make_sound(model, src, dims, float(xv), float(yv), args, name[:-4])
+            wav, text, _, _, _, _ = make_sound(model, src, dims, float(xv), float(yv), args, name[:-4])
             _write_sound(out / name, wav, text)
             if bar:
                 bar.update(r * n + c + 1, name)

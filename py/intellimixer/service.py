@@ -37,6 +37,8 @@ class Service:
         self._open_backend = open_backend
         self._fetch_bytes = fetch_bytes
         self._onnx_pb = onnx_pb  # -> ONNX's generated protobuf module (TF.js import); None: not here
+        self._packs = 0  # sample packs begun so far (a pack's id)
+        self._pack: dict[str, Any] | None = None  # the one being made
         self._search_fetch = search_fetch  # Freesound transport override (tests); None: the default
 
     # --- model ------------------------------------------------------------------------
@@ -202,13 +204,13 @@ class Service:
             name = msg("pack_history_name", query=s.query, count=len(wanted))
         else:
             raise rules.AppError(f"Unknown pack kind {kind!r}.")
-        self._packs = getattr(self, "_packs", 0) + 1
+        self._packs += 1
         self._pack = {"id": self._packs, "todo": todo, "items": [], "name": name, "rate": rate, "format": fmt,
                       "dims": s.dims}
         return {"pack": self._packs, "total": len(todo), "name": name}
 
     def _pack_of(self, pack: Any) -> dict[str, Any]:
-        p = getattr(self, "_pack", None)
+        p = self._pack
         if p is None or p["id"] != int(pack):
             raise rules.AppError(msg("pack_gone"))
         return p
@@ -239,7 +241,7 @@ class Service:
                                                         size=f"{len(data) / 1e6:.1f}")}, {"zip": data})
 
     async def pack_cancel(self, pack: Any) -> dict[str, Any]:
-        p = getattr(self, "_pack", None)
+        p = self._pack
         if p is not None and p["id"] == int(pack):
             self._pack = None
         return {"message": msg("pack_cancelled")}

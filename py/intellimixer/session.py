@@ -566,9 +566,8 @@ class Session:
     def _record(self, pending: PendingSound, wave: np.ndarray) -> Generated:
         """The history entry of a generated sound: its credits (every source with a share of
         the mix: at most :data:`latent.NEIGHBOURS`), name and share link."""
-        dims, x, y, w, enc = pending.dims, pending.x, pending.y, pending.weights, pending.sources
-        order = np.argsort(-w)
-        used = [(enc[k], float(w[k])) for k in order if w[k] > 0]
+        dims, x, y, enc = pending.dims, pending.x, pending.y, pending.sources
+        used = self._used(pending)
         names = [dim_name(label) for label in self.labels()]
         title = f"{self.query}, {names[0]} = {x:.3f}, {names[1]} = {y:.3f}"
         self._generated_count += 1
