@@ -33,7 +33,7 @@ class ModelConfig:
     five), the decoder mirrors them.
     """
 
-    latent_dim: int = 16
+    latent_dim: int = 24
     enc_channels: tuple[int, ...] = (192, 160, 128, 128, 128)
     dec_channels: tuple[int, ...] = (128, 128, 128, 160, 192)
     slope: float = 0.2  # LeakyReLU negative slope
@@ -65,7 +65,7 @@ class TrainConfig:
     loss: str = "l2"  # "l2": squared error; "l1": absolute error (sharper: a median, not a mean)
     batch_size: int = 32
     lr: float = 1e-3
-    beta: float = 0.5
+    beta: float = 0.3
     warmup: float = 0.3
     seed: int = 0
     threads: int = 2
