@@ -18,8 +18,8 @@ NAMES = {"chromium": "Chromium (Blink)", "firefox": "Firefox ESR (Gecko)", "webk
 
 
 def table(results: list[dict]) -> str:
-    rows = ["| engine | version | what the suite did | decodes | threads | model runs on | Web MIDI |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| engine | version | what the suite did | decodes | sound | threads | model runs on | Web MIDI |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         decodes = ", ".join(r.get("decodes", [])) or "–"
         if r.get("cannot_decode"):
@@ -27,7 +27,10 @@ def table(results: list[dict]) -> str:
         threads = "several (cross-origin isolated)" if r["isolated"] else "one (no cross-origin isolation: falls back)"
         backend = r["backend"] + (" (no WebGPU here: falls back)" if "not available" in r.get("backend_note", "") else "")
         midi = "yes" if r["midi"] else "no: the panel says so"
-        rows.append(f"| {NAMES.get(r['engine'], r['engine'])} | {r['version']} | {r['reached']} | {decodes} | {threads} | "
+        sound = {"running": "plays after a click", None: "–"}.get(r.get("audio"), f"not heard ({r.get('audio')})")
+        if r.get("script_click") and r["script_click"] != "running":
+            sound += "; a script's click is no gesture: audio waits, the status says so"
+        rows.append(f"| {NAMES.get(r['engine'], r['engine'])} | {r['version']} | {r['reached']} | {decodes} | {sound} | {threads} | "
                     f"{backend} | {midi} |")
     return "\n".join(rows)
 

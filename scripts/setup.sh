@@ -20,7 +20,7 @@ command -v node >/dev/null 2>&1 || apt_need+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_need+=(npm)
 python3 -m pip --version >/dev/null 2>&1 || dpkg -s python3-venv >/dev/null 2>&1 || apt_need+=(python3-venv)
 if [ "$mode" = test ]; then
-  for pkg in chromium firefox-esr webkit2gtk-driver xvfb xauth hydrogen-drumkits sound-theme-freedesktop python3-venv; do
+  for pkg in chromium firefox-esr webkit2gtk-driver xvfb xauth pulseaudio hydrogen-drumkits sound-theme-freedesktop python3-venv; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_need+=("$pkg")
   done
 fi

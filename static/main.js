@@ -283,6 +283,7 @@ function onSound({ reply, op, ms, more }) {
   share.replace(history.show(r.number), mapView.scrub.active, true);
   sessions.schedule();
   if (!more) setStatus(msg("generated", { number: r.number, ms: ms.toFixed(0) }), "ready");
+  if (played) player.watchSilent(() => { if (!jobs.current) setStatus(msg("audio_suspended", { number: r.number }), "warn"); });
 }
 
 // A point passed while dragging: played (crossfaded with the last), not kept.

@@ -5,12 +5,14 @@
 
 const $ = (id) => document.getElementById(id);
 export const FADE_S = 0.04; // crossfade between consecutive generated sounds (WebAudio gain ramps)
+const SILENT_CHECK_MS = 1500; // how long an AudioContext may take to start running after a gesture
 
 export class Player {
   constructor(stats) {
     this.stats = stats;
     this.ctx = null;
     this.voice = null;
+    this.silentWarned = false; // the "not playing audio" notice was shown (watchSilent)
     this.urls = { generated: null, source: null };
   }
 
@@ -21,6 +23,18 @@ export class Player {
       if (this.ctx.state === "suspended") this.ctx.resume().catch(() => {});
     } catch { return null; }
     return this.ctx;
+  }
+
+  // Calls onSilent() when the AudioContext is still not running SILENT_CHECK_MS after a voice
+  // started (the browser refused to start audio, or there is no output device); once until audio
+  // has run again.
+  watchSilent(onSilent) {
+    const ctx = this.ctx;
+    if (!ctx || ctx.state === "running") { this.silentWarned = false; return; }
+    setTimeout(() => {
+      if (ctx.state === "running") { this.silentWarned = false; return; }
+      if (!this.silentWarned) { this.silentWarned = true; onSilent(); }
+    }, SILENT_CHECK_MS);
   }
 
   // The new sound fades in over FADE_S while the one playing fades out over the same time;

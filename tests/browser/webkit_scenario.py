@@ -1,5 +1,6 @@
 """Runs engine_scenario.js in WebKitGTK's MiniBrowser through WebKitWebDriver (Selenium, W3C
-WebDriver) and prints its report as JSON. Needs a display: run it under ``xvfb-run -a``.
+WebDriver) and prints its report as JSON. Needs a display: run it under ``xvfb-run -a``. The
+click on the map is WebDriver's own input (trusted: the user gesture that lets audio run).
 
     python webkit_scenario.py URL OPTS_JSON
 """
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.webkitgtk.options import Options
 from selenium.webdriver.webkitgtk.service import Service
 
@@ -26,9 +28,20 @@ def main() -> int:
     driver = webdriver.WebKitGTK(options=o, service=Service(executable_path="/usr/bin/WebKitWebDriver"))
     try:
         driver.set_script_timeout(300)
+        driver.set_window_size(1280, 900)
         driver.get(url)
-        report = driver.execute_async_script(
-            f"const done = arguments[arguments.length - 1]; ({scenario})({opts}).then(done, (e) => done({{failed: String(e)}}));")
+
+        def stage(name: str) -> dict:
+            return driver.execute_async_script(
+                f"const done = arguments[arguments.length - 1]; ({scenario})({{...{opts}, stage: {json.dumps(name)}}})"
+                ".then(done, (e) => done({failed: String(e)}));")
+
+        report = stage("setup")
+        if report.get("spot"):
+            actions = ActionChains(driver)
+            actions.w3c_actions.pointer_action.move_to_location(report["spot"]["x"], report["spot"]["y"]).click()
+            actions.perform()
+            report = stage("click")
         report["version"] = f"{driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')}"
         print(json.dumps(report))
     finally:
