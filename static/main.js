@@ -6,7 +6,7 @@
 // scrub (generation scheduling), player, sources, history, exporter (download options),
 // share, views, model-panel, sessions (saved in the browser as the user goes; store.js), drop
 // (dropped files and folders), packs (sample packs), midi (a controller drives the map).
-import { PyWorker } from "./vendor/pyscript/core.js";
+import { early, onnxThreads, packageBase } from "./boot.js";
 import { droppedFiles, isModelDrop } from "./drop.js";
 import { Exporter } from "./exporter.js";
 import { History } from "./history.js";
@@ -26,8 +26,7 @@ import { WorkerClient } from "./worker-client.js";
 
 const $ = (id) => document.getElementById(id);
 const abs = (path) => new URL(path, document.baseURI).href;
-const t0 = performance.now();
-const timings = {};
+const timings = {}; // ms since the page's navigation started
 const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
 const app = { config: null, client: null, worker: null };
 let mapView, scheduler, player, sources, history, share, models, exporter, sessions, packs, midi;
@@ -36,29 +35,6 @@ let mapView, scheduler, player, sources, history, share, models, exporter, sessi
 
 // The sentences, loaded first of all; a failed fetch waits for them to say what is missing.
 const stringsReady = loadStrings(abs("py/intellimixer/strings.json"));
-
-async function fetchJson(path, vendored = false) {
-  const r = await fetch(abs(path), { cache: "no-cache" });
-  if (!r.ok) {
-    await stringsReady;
-    throw new Error(msg(vendored ? "missing_vendor" : "missing_file", { path, status: r.status }));
-  }
-  return r.json();
-}
-
-function onnxThreads(config) {
-  // "auto": one core is left to the Python worker, whose phase reconstruction follows each
-  // decoder run (ORT's threads competing with it cost more than they save on 2 cores).
-  if (config.onnx_threads !== "auto") return Number(config.onnx_threads) || 1;
-  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
-}
-
-// onnxruntime-web in a worker of its own, started first of all: importing it, compiling its
-// WebAssembly and opening the default model run on another core while Pyodide boots. The
-// Python worker gets one end of a channel to it (static/ort-client.js is that end).
-const ortWorker = new Worker(abs("static/ort-worker.js"), { type: "module" });
-const ortChannel = new MessageChannel();
-ortWorker.postMessage({ op: "connect" }, [ortChannel.port1]);
 
 // The boot's progress bar: its steps are weighed by what they download (sizes the build
 // wrote into runtime.json); within the first and longest one (Python's start) it moves on
@@ -89,31 +65,31 @@ function bootProgress(runtime) {
   };
 }
 
-async function boot(startFiles) {
-  const [protocol, config, runtime, pyConfig] = await startFiles;
-  const progress = bootProgress(runtime);
-  try { await bootSteps(protocol, config, runtime, pyConfig, progress); } finally { progress.stop(); }
+// The start files (boot.js fetched them at once); a missing one is named.
+async function startFiles() {
+  try { return await early.files; } catch (err) {
+    if (err?.path) throw new Error(msg(err.vendored ? "missing_vendor" : "missing_file", { path: err.path, status: err.status }), { cause: err });
+    throw err;
+  }
 }
 
-async function bootSteps(protocol, config, runtime, pyConfig, progress) {
+async function boot() {
+  const [protocol, config, runtime] = await startFiles();
+  const progress = bootProgress(runtime);
+  try { await bootSteps(protocol, config, runtime, progress); } finally { progress.stop(); }
+}
+
+async function bootSteps(protocol, config, runtime, progress) {
   app.config = config;
   const threads = onnxThreads(config);
-  ortWorker.postMessage({ op: "init", base: abs("static/vendor/ort/"), threads });
-  ortWorker.postMessage({ op: "preload", manifest: abs(config.default_model) });
-  const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
-  const files = {};
-  for (const [from, to] of Object.entries(pyConfig.files || {})) files[abs("py/" + from.replace(/^\.\//, ""))] = to;
-  // their bytecode, made by the build (checked against the source when imported)
-  if (runtime.bytecode) files[abs("static/vendor/" + runtime.bytecode)] = "./*";
-  app.worker = await PyWorker(abs("py/worker.py"), { config: { ...pyConfig, files, interpreter }, version: interpreter });
+  const python = await early.python; // (boot.js started it: Pyodide boots while the page's modules load)
+  app.worker = python.worker;
   app.client.attach(app.worker, protocol);
-  app.worker.postMessage({ imx_ort_port: true }, [ortChannel.port2]);
-  timings.python = performance.now() - t0;
+  timings.python = python.at;
 
   progress.runtimes();
-  const packages = abs(config.pyodide_packages || runtime.pyodide_cdn);
   const booted = await app.client.call("boot", {
-    packages_base: packages.endsWith("/") ? packages : packages + "/",
+    packages_base: packageBase(config, runtime),
     numpy_file: runtime.packages.numpy.file_name,
     // for TF.js imports, loaded on first use: Pyodide's protobuf (or the pure-Python wheel of
     // its version, which a local package folder may hold instead) and ONNX's protobuf module
@@ -130,13 +106,13 @@ async function bootSteps(protocol, config, runtime, pyConfig, progress) {
     onnx_backend: new URLSearchParams(location.search).get("backend") || config.onnx_backend || "auto",
   });
   if (!booted.ok) { setStatus(booted.error, "error"); models.none(); return; }
-  timings.runtimes = performance.now() - t0;
+  timings.runtimes = performance.now();
   timings.numpy_after_python = 1000 * booted.numpy_s;
   timings.ort_after_python = 1000 * booted.ort_s;
 
   progress.model();
   const loaded = await app.client.call("load_model_url", abs(config.default_model));
-  timings.model = performance.now() - t0;
+  timings.model = performance.now();
   if (!loaded.ok) {
     setStatus(msg("default_model_failed", { why: loaded.error }), "error");
     models.none();
@@ -470,14 +446,10 @@ function exposeForTests() {
 }
 
 async function start() {
-  // every file the start needs is asked for at once (not after the sentences have arrived)
-  const startFiles = Promise.all([fetchJson("py/intellimixer/protocol.json"), fetchJson("static/config.json"),
-    fetchJson("static/vendor/runtime.json", true), fetchJson("py/pyscript.json")]);
-  startFiles.catch(() => {}); // (its failure is reported by boot)
   await stringsReady;
   applyLimits();
-  await jobs.run("job_starting", () => boot(startFiles));
-  timings.ready = performance.now() - t0;
+  await jobs.run("job_starting", () => boot());
+  timings.ready = performance.now();
   // the last session comes back (what it holds is already usable while it does)
   if (models.model) await jobs.run("job_restore", () => sessions.start());
   document.body.dataset.ready = models.model ? "1" : "0";

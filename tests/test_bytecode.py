@@ -1,6 +1,7 @@
-"""The build's bytecode (static/vendor/pyc.zip, scripts/build_static.mjs) is used by the
-worker's Python as PyScript lays out its files, and never when stale: tests/js/check_bytecode.mjs
-imports engine modules in Pyodide (node) with and without a change to their source."""
+"""The build's engine zip (static/vendor/engine.zip, scripts/build_static.mjs) holds every file
+of py/pyscript.json as it is, and its bytecode is used by the worker's Python where PyScript
+unpacks it, never when stale: tests/js/check_bytecode.mjs imports engine modules in Pyodide
+(node) with and without a change to their source."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ZIP = ROOT / "static" / "vendor" / "pyc.zip"
+ZIP = ROOT / "static" / "vendor" / "engine.zip"
 
 
 @pytest.mark.skipif(shutil.which("node") is None or not ZIP.is_file(), reason="needs node and `npm run build`")
@@ -22,3 +23,5 @@ def test_bytecode_is_used_and_never_stale():
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["compiled_unchanged"] == []  # strings, protocol, backends: all from the zip
     assert out["compiled_after_change"] == ["backends.py"]  # its source changed: compiled afresh
+    listed = json.loads((ROOT / "py" / "pyscript.json").read_text())["files"]
+    assert out["listed"] == len(listed) and out["differ"] == []  # every file, the same bytes

@@ -10,6 +10,8 @@ def test_ui_shows_at_once_with_defaults(page, app_url_no_numpy):
     t = time.perf_counter()
     page.goto(app_url_no_numpy, wait_until="domcontentloaded")
     page.wait_for_selector("#map", state="visible")
+    # the defaults come with the page's sentences and limits (strings.json), long before Python
+    page.wait_for_function("document.getElementById('count').value !== ''")
     shown = time.perf_counter() - t
     assert shown < 5, f"UI took {shown:.1f} s to show"
     # the runtime is still starting: controls are there already, with their defaults

@@ -1,7 +1,7 @@
-// The build's bytecode (static/vendor/pyc.zip) is what the worker's Python uses: laid out as
-// PyScript lays out the worker's files (py/pyscript.json, then the zip unpacked in place),
-// importing modules whose source is unchanged compiles nothing, and a module whose source
-// changed after the build is compiled afresh (hash-checked .pyc). Prints one JSON line.
+// The build's engine zip (static/vendor/engine.zip) is what the worker's Python uses: unpacked
+// where PyScript unpacks it, it holds every file of py/pyscript.json (the same bytes) with its
+// bytecode; importing modules whose source is unchanged compiles nothing, and a module whose
+// source changed after the build is compiled afresh (hash-checked .pyc). Prints one JSON line.
 //
 //   node tests/js/check_bytecode.mjs
 import { readFileSync } from "node:fs";
@@ -12,15 +12,17 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { loadPyodide } = await import(join(root, "node_modules", "pyodide", "pyodide.mjs"));
 const py = await loadPyodide({ indexURL: join(root, "node_modules", "pyodide") + "/" });
 const home = "/home/pyodide/";
-for (const to of Object.values(JSON.parse(readFileSync(join(root, "py", "pyscript.json"), "utf8")).files)) {
-  const rel = to.replace(/^\.\//, "");
-  py.FS.mkdirTree(home + dirname(rel));
-  py.FS.writeFile(home + rel, readFileSync(join(root, "py", rel)));
-}
-py.FS.writeFile("/tmp/pyc.zip", readFileSync(join(root, "static", "vendor", "pyc.zip")));
-const out = py.runPython(`
-import importlib._bootstrap_external as ext, json, os, sys, zipfile
-zipfile.ZipFile("/tmp/pyc.zip").extractall("${home}")
+py.FS.mkdirTree(home);
+py.FS.writeFile("/tmp/engine.zip", readFileSync(join(root, "static", "vendor", "engine.zip")));
+py.runPython(`import zipfile; zipfile.ZipFile("/tmp/engine.zip").extractall("${home}")`);
+// every listed file, as it is in py/
+const listed = Object.values(JSON.parse(readFileSync(join(root, "py", "pyscript.json"), "utf8")).files)
+  .map((to) => to.replace(/^\.\//, ""));
+const differ = listed.filter((rel) => {
+  try { return !Buffer.from(py.FS.readFile(home + rel)).equals(readFileSync(join(root, "py", rel))); } catch { return true; }
+});
+const out = JSON.parse(py.runPython(`
+import importlib._bootstrap_external as ext, json, os, sys
 os.chdir("${home}")
 sys.path.insert(0, "${home}")
 compiled = []
@@ -36,5 +38,5 @@ with open("${home}intellimixer/backends.py", "a") as f:
 del sys.modules["intellimixer.backends"]
 import intellimixer.backends
 json.dumps({"compiled_unchanged": fresh, "compiled_after_change": compiled[len(fresh):]})
-`);
-console.log(out);
+`));
+console.log(JSON.stringify({ ...out, listed: listed.length, differ }));

@@ -1,0 +1,75 @@
+// The start of everything that needs neither the page's modules nor Python yet. index.html
+// runs this module first and on its own (no static imports: it does not wait for main.js's
+// module graph), so that at once, beside each other:
+//  - the files the start needs are fetched (protocol, config, runtime, PyScript's file list);
+//  - onnxruntime-web's worker starts (importing it, compiling its WebAssembly and opening the
+//    default model, on another core);
+//  - PyScript loads and starts the Python worker: Pyodide boots, with the numpy wheel
+//    downloading meanwhile (Pyodide's `packages` option, passed through by PyScript).
+// main.js takes over from `early` and reports every failure in the status panel.
+
+const abs = (path) => new URL(path, document.baseURI).href;
+
+// A start file as JSON; a missing one rejects with what main.js needs to name it.
+async function fetchJson(path, vendored = false) {
+  const r = await fetch(abs(path), { cache: "no-cache" });
+  if (!r.ok) throw Object.assign(new Error(`${path}: HTTP ${r.status}`), { path, status: r.status, vendored });
+  return r.json();
+}
+
+// The ONNX threads: "auto" leaves one core to the Python worker, whose phase reconstruction
+// follows each decoder run (ORT's threads competing with it cost more than they save on 2 cores).
+export function onnxThreads(config) {
+  if (config.onnx_threads !== "auto") return Number(config.onnx_threads) || 1;
+  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
+}
+
+// Where numpy's wheel comes from: the configured package base (the Pyodide CDN by default, or
+// a local folder), else the CDN the build recorded.
+export function packageBase(config, runtime) {
+  const base = abs(config.pyodide_packages || runtime.pyodide_cdn);
+  return base.endsWith("/") ? base : base + "/";
+}
+
+const files = Promise.all([fetchJson("py/intellimixer/protocol.json"), fetchJson("static/config.json"),
+  fetchJson("static/vendor/runtime.json", true), fetchJson("py/pyscript.json")]);
+files.catch(() => {}); // (main.js reports it)
+
+// onnxruntime-web's worker; the Python worker gets the other end of `channel` (ort-client.js).
+const ortWorker = new Worker(abs("static/ort-worker.js"), { type: "module" });
+const channel = new MessageChannel();
+ortWorker.postMessage({ op: "connect" }, [channel.port1]);
+files.then(([, config]) => {
+  ortWorker.postMessage({ op: "init", base: abs("static/vendor/ort/"), threads: onnxThreads(config) });
+  ortWorker.postMessage({ op: "preload", manifest: abs(config.default_model) });
+}, () => {});
+
+// The worker's modules: one zip with their sources and bytecode (the build's; the bytecode is
+// checked against the source when imported), asked for as soon as runtime.json names it, so
+// that PyScript, which fetches it once Python is up, finds it in the HTTP cache.
+const engineZip = files.then(([, , runtime]) => {
+  if (!runtime.engine) return null;
+  const url = abs("static/vendor/" + runtime.engine);
+  fetch(url).catch(() => {}); // (a failure shows where PyScript fetches it)
+  return url;
+}, () => null);
+
+// The Python worker; numpy is asked for with Pyodide's boot. Should that download fail,
+// Pyodide only logs it: the worker's boot tries again and names what is missing.
+async function startPython() {
+  const [core, [, config, runtime, pyConfig], zip] = await Promise.all([import("./vendor/pyscript/core.js"), files, engineZip]);
+  const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
+  const pyFiles = {};
+  if (zip) pyFiles[zip] = "./*";
+  else for (const [from, to] of Object.entries(pyConfig.files || {})) pyFiles[abs("py/" + from.replace(/^\.\//, ""))] = to;
+  const packages = [packageBase(config, runtime) + runtime.packages.numpy.file_name];
+  const worker = await core.PyWorker(abs("py/worker.py"), {
+    config: { ...pyConfig, files: pyFiles, interpreter, packages, packages_cache: "passthrough" }, version: interpreter,
+  });
+  worker.postMessage({ imx_ort_port: true }, [channel.port2]);
+  return { worker, at: performance.now() };
+}
+const python = startPython();
+python.catch(() => {}); // (main.js reports it)
+
+export const early = { files, ortWorker, python };
