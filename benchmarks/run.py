@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Performance of the web app against the native pipeline, measured in one run.
 
-    .venv/bin/python benchmarks/run.py [--sources 50] [--clicks 50] [--boots 3] [--json FILE]
+    .venv/bin/python benchmarks/run.py [--sources 50] [--clicks 50] [--boots 5] [--json FILE]
 
 Runs :mod:`benchmarks.native` (CPython + numpy + onnxruntime) and :mod:`benchmarks.browser`
 (the served app in headless Chromium) on the same sounds and model, prints one table with
@@ -131,7 +131,7 @@ def main() -> int:
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--sources", type=int, default=50)
     ap.add_argument("--clicks", type=int, default=50)
-    ap.add_argument("--boots", type=int, default=3, help="cold and warm boots each (median reported)")
+    ap.add_argument("--boots", type=int, default=5, help="cold and warm boots each (median reported)")
     ap.add_argument("--scrub-seconds", type=float, default=4.0)
     ap.add_argument("--no-isolation", action="store_true", help="serve without COOP/COEP (single-threaded ONNX)")
     ap.add_argument("--skip-browser", action="store_true")
@@ -172,7 +172,7 @@ def main() -> int:
         top = list(web["downloads_before_interactive"].items())[:6]
         print("largest downloads before interactive: " + ", ".join(f"{p} {n / 1e6:.2f} MB" for p, n in top))
         bt = web["boot_timings_cold_ms"]
-        print("cold boot steps (ms since app.js started): " + ", ".join(f"{k} {v}" for k, v in bt.items()))
+        print("cold boot steps (ms since the navigation started): " + ", ".join(f"{k} {v}" for k, v in bt.items()))
         for key in ("profile_clicks_top_ms", "profile_scrub_top_ms"):
             if web.get(key):
                 print(f"{key} (main thread, self time): " + ", ".join(f"{k} {v}" for k, v in list(web[key].items())[:8]))

@@ -88,8 +88,14 @@ try {
   console.warn("build_static: no build/onnx_ml_pb2.py (scripts/setup.sh fetches it): the page's TF.js import is off");
 }
 
+// The chunks PyScript's core imports as it starts (its core and the plugins it always loads),
+// which the page asks for at once (static/boot.js) instead of one import after another.
+const PYSCRIPT_START = /^(core|deprecations-manager|donkey|error|py-editor|py-game|py-terminal)-[\w-]+\.js$/;
+const pyscriptStart = readdirSync(psDist).filter((f) => PYSCRIPT_START.test(f));
+
 const runtime = {
   pyodide: version("pyodide"),
+  pyscript_start: pyscriptStart,
   pyscript: version("@pyscript/core"),
   onnxruntime_web: version("onnxruntime-web"),
   pyodide_cdn: `https://cdn.jsdelivr.net/pyodide/v${version("pyodide")}/full/`,

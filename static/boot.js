@@ -35,6 +35,14 @@ const files = Promise.all([fetchJson("py/intellimixer/protocol.json"), fetchJson
   fetchJson("static/vendor/runtime.json", true), fetchJson("py/pyscript.json")]);
 files.catch(() => {}); // (main.js reports it)
 
+// PyScript's core and the plugins it loads as it starts, fetched beside it (not one after another)
+files.then(([, , runtime]) => {
+  for (const name of runtime.pyscript_start || []) {
+    const link = Object.assign(document.createElement("link"), { rel: "modulepreload", href: abs("static/vendor/pyscript/" + name) });
+    document.head.append(link);
+  }
+}, () => {});
+
 // onnxruntime-web's worker; the Python worker gets the other end of `channel` (ort-client.js).
 const ortWorker = new Worker(abs("static/ort-worker.js"), { type: "module" });
 const channel = new MessageChannel();

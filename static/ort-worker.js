@@ -101,19 +101,6 @@ async function release(id) {
   return {};
 }
 
-// One run on zeros (the shapes the model declares; a symbolic batch of 1): the first run of a
-// session allocates its buffers, which a preloaded session then has done before it is asked for.
-async function warmUp(session) {
-  const ort = await runtime("wasm");
-  const feeds = {};
-  for (const m of session.inputMetadata || []) {
-    if (!m.isTensor || !Array.isArray(m.shape)) return;
-    const dims = m.shape.map((d) => (typeof d === "number" && d > 0 ? d : 1));
-    feeds[m.name] = new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
-  }
-  await session.run(feeds);
-}
-
 async function preload(manifestUrl) {
   const manifest = await (await fetch(manifestUrl)).json();
   const names = [manifest.encoder.file, manifest.decoder.file];
@@ -122,7 +109,7 @@ async function preload(manifestUrl) {
   const [models, external] = await Promise.all([Promise.all(names.map(fetchBytes)), Promise.all(extra.map(fetchBytes))]);
   const opts = { externalData: extra.map((path, i) => ({ path, data: external[i] })) };
   for (const bytes of models) {
-    const session = open("wasm", bytes, opts).then(async (s) => { await warmUp(s).catch(() => {}); return s; });
+    const session = open("wasm", bytes, opts);
     session.catch(() => {}); // reported when the Python worker opens the model itself
     preloaded.push({ kind: "wasm", bytes, session });
   }
