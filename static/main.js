@@ -2,6 +2,7 @@
 // holds the app state and does all the audio work; the page wires elements by id, decodes
 // previews with WebAudio (main thread only), draws and plays what the worker says, and shows
 // the status. Text from Freesound is always set with textContent, never as HTML.
+// boot.js has started the workers before this module loads (`early`).
 // Modules: worker-client (the protocol), strings (sentences and limits), status, map-view,
 // scrub (generation scheduling), player, sources, history, exporter (download options),
 // share, views, model-panel, sessions (saved in the browser as the user goes; store.js), drop
