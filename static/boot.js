@@ -1,7 +1,7 @@
 // The start of everything that needs neither the page's modules nor Python yet. index.html
 // runs this module first and on its own (no static imports: it does not wait for main.js's
 // module graph), so that at once, beside each other:
-//  - the files the start needs are fetched (protocol, config, runtime, PyScript's file list);
+//  - the files the start needs are fetched (protocol, config, runtime);
 //  - onnxruntime-web's worker starts (importing it, compiling its WebAssembly and opening the
 //    default model, on another core);
 //  - PyScript loads and starts the Python worker: Pyodide boots, with the numpy wheel
@@ -32,7 +32,7 @@ export function packageBase(config, runtime) {
 }
 
 const files = Promise.all([fetchJson("py/intellimixer/protocol.json"), fetchJson("static/config.json"),
-  fetchJson("static/vendor/runtime.json", true), fetchJson("py/pyscript.json")]);
+  fetchJson("static/vendor/runtime.json", true)]);
 files.catch(() => {}); // (main.js reports it)
 
 // PyScript's core and the plugins it loads as it starts, fetched beside it (not one after another)
@@ -56,23 +56,20 @@ files.then(([, config]) => {
 // checked against the source when imported), asked for as soon as runtime.json names it, so
 // that PyScript, which fetches it once Python is up, finds it in the HTTP cache.
 const engineZip = files.then(([, , runtime]) => {
-  if (!runtime.engine) return null;
   const url = abs("static/vendor/" + runtime.engine);
   fetch(url).catch(() => {}); // (a failure shows where PyScript fetches it)
   return url;
-}, () => null);
+});
+engineZip.catch(() => {}); // (main.js reports the start files' failure)
 
 // The Python worker; numpy is asked for with Pyodide's boot. Should that download fail,
 // Pyodide only logs it: the worker's boot tries again and names what is missing.
 async function startPython() {
-  const [core, [, config, runtime, pyConfig], zip] = await Promise.all([import("./vendor/pyscript/core.js"), files, engineZip]);
+  const [core, [, config, runtime], zip] = await Promise.all([import("./vendor/pyscript/core.js"), files, engineZip]);
   const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
-  const pyFiles = {};
-  if (zip) pyFiles[zip] = "./*";
-  else for (const [from, to] of Object.entries(pyConfig.files || {})) pyFiles[abs("py/" + from.replace(/^\.\//, ""))] = to;
   const packages = [packageBase(config, runtime) + runtime.packages.numpy.file_name];
   const worker = await core.PyWorker(abs("py/worker.py"), {
-    config: { ...pyConfig, files: pyFiles, interpreter, packages, packages_cache: "passthrough" }, version: interpreter,
+    config: { files: { [zip]: "./*" }, interpreter, packages, packages_cache: "passthrough" }, version: interpreter,
   });
   worker.postMessage({ imx_ort_port: true }, [channel.port2]);
   return { worker, at: performance.now() };

@@ -1,5 +1,6 @@
-"""The PyScript worker gets its Python files through py/pyscript.json ('files'): every module
-the worker imports, directly or not, and every data file those modules read, must be listed."""
+"""The PyScript worker gets its Python files as the build's engine.zip of py/pyscript.json's
+'files' (scripts/build_static.mjs): every module the worker imports, directly or not, and
+every data file those modules read, must be listed."""
 from __future__ import annotations
 
 import ast

@@ -213,9 +213,9 @@ def cmd_grid(args, model: NativeModel) -> int:
         from . import packs, rules
 
         items = []
-        for k, (nx, ny) in enumerate(packs.grid_points(n)):
+        for row, column, nx, ny in packs.grid_cells(n):
             xv, yv = x0 + nx * (x1 - x0), y0 + ny * (y1 - y0)
-            name = f"r{k // n}c{k % n}_" + rules.wav_filename("grid", dims, xv, yv)
+            name = packs.cell_filename(row, column, rules.wav_filename("grid", dims, xv, yv))
             wav, text, used, _, _, z = make_sound(model, src, dims, xv, yv, args, name[:-4])
             items.append(packs.PackItem(name, wav, text, xv, yv, dims, (f"dim {dims[0] + 1}", f"dim {dims[1] + 1}"),
                                         [float(v) for v in z], [(Path(f).name, w) for f, w in used]))

@@ -50,13 +50,18 @@ class PackItem:
         return self.filename.rsplit(".", 1)[0] + "-credits.txt"
 
 
-def grid_points(n: int) -> list[tuple[float, float]]:
-    """An ``n x n`` grid over the map's view, as normalised ``(nx, ny)``: cell centres, row by
-    row from the top (the order the files are numbered in)."""
+def grid_cells(n: int) -> list[tuple[int, int, float, float]]:
+    """An ``n x n`` grid over the map's view: ``(row, column, nx, ny)`` of each cell's centre
+    (normalised), row by row from the top (the order the files are numbered in)."""
     n = int(n)
     if not 1 <= n <= MAX_GRID:
         raise ValueError(msg("pack_bad_grid", max=MAX_GRID))
-    return [((c + 0.5) / n, 1 - (r + 0.5) / n) for r in range(n) for c in range(n)]
+    return [(r, c, (c + 0.5) / n, 1 - (r + 0.5) / n) for r in range(n) for c in range(n)]
+
+
+def cell_filename(row: int, column: int, wav_name: str) -> str:
+    """A grid cell's file name: its place, then the sound's own name (``r0c2_...wav``)."""
+    return f"r{row}c{column}_{wav_name}"
 
 
 _SOURCE_LINE = re.compile(r"^-\s+[\d.]+%\s+(.*)$")

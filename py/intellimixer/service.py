@@ -75,14 +75,14 @@ class Service:
     async def load_model_files(self, files: dict[str, bytes]) -> dict[str, Any]:
         """An uploaded bundle, or TF.js Layers models (the original app's format: converted to
         a bundle first, :mod:`.tfjs`)."""
-        found = tfjs_models(files)
+        from . import tfjs
+
+        found = tfjs.layers_models(files)
         if not found:  # (a bundle picked as a folder: its files by their own names)
             files = {name.rsplit("/", 1)[-1]: data for name, data in files.items()}
             return await self.install(files, "upload: " + ", ".join(sorted(files)))
         if self._onnx_pb is None:  # (no ONNX schema here: say what the files are and what to do)
             raise rules.AppError(msg("tfjs_in_browser", files=", ".join(found)))
-        from . import tfjs
-
         bundle, said = tfjs.convert(files, await self._onnx_pb())
         result = await self.install(bundle, "TensorFlow.js: " + ", ".join(found))
         return {**result, "message": f"{said} {result['message']}"}
@@ -187,13 +187,12 @@ class Service:
             raise rules.AppError(msg("export_failed", error=e)) from None
         if kind == "grid":
             try:
-                points = packs.grid_points(int(n))
+                cells = packs.grid_cells(int(n))
             except ValueError as e:
                 raise rules.AppError(str(e)) from None
             s.check_can_generate()
-            n = int(n)
-            todo = [("grid", nx, ny, f"{k // n}{k % n}") for k, (nx, ny) in enumerate(points)]
-            name = msg("pack_grid_name", query=s.query, n=n, x=s.dims[0] + 1, y=s.dims[1] + 1)
+            todo = [("grid", *cell) for cell in cells]
+            name = msg("pack_grid_name", query=s.query, n=int(n), x=s.dims[0] + 1, y=s.dims[1] + 1)
         elif kind == "history":
             wanted = [int(v) for v in (numbers or [])] or [g.number for g in s.history]
             if not wanted:
@@ -221,10 +220,11 @@ class Service:
         if job[0] == "grid":
             if s.dims != p["dims"]:
                 raise rules.AppError(msg("pack_gone"))
-            pending = s.begin_generate(job[1], job[2])
+            _, row, column, nx, ny = job
+            pending = s.begin_generate(nx, ny)
             S = await s.backend.decode(pending.z[None])
-            names = [label.split(" · ", 1)[0] for label in s.labels()]
-            name = f"r{job[3][0]}c{job[3][1]}_" + rules.wav_filename(s.query, pending.dims, pending.x, pending.y, names)
+            name = packs.cell_filename(row, column, rules.wav_filename(s.query, pending.dims, pending.x, pending.y,
+                                                                       s.axis_names()))
             p["items"].append(s.pack_item(pending, S, p["rate"], p["format"], name))
         else:
             p["items"].append(s.history_pack_item(job[1], p["rate"], p["format"]))
@@ -294,18 +294,3 @@ def _dict(value: Any) -> dict[str, Any]:
     """A record as the page sends it: an object (already converted) or its JSON text."""
     return json.loads(value) if isinstance(value, str) else dict(value)
 
-
-def tfjs_models(files: dict[str, bytes]) -> list[str]:
-    """The names of the TensorFlow.js model.json files among uploaded ``files``."""
-    from . import tfjs
-
-    found = []
-    for name, raw in files.items():
-        if name.lower().endswith(".json"):
-            try:
-                data = json.loads(bytes(raw).decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                continue
-            if tfjs.is_layers_model(data):
-                found.append(name)
-    return sorted(found)

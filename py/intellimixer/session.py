@@ -379,6 +379,11 @@ class Session:
                          else latent.coord_ranges(None if lat is None else lat @ proj[0] - proj[1]))
         return memo[key]
 
+    def axis_names(self) -> list[str]:
+        """The plotted axes' names (:func:`dim_name` of their labels), as coordinates and
+        file names give them."""
+        return [dim_name(label) for label in self.labels()]
+
     def labels(self) -> tuple[str, str]:
         names = {d.index: d.label for d in self.manifest.dims} if self.manifest else {}
         d = self.manifest.latent_dim if self.manifest else 0
@@ -568,7 +573,7 @@ class Session:
         the mix: at most :data:`latent.NEIGHBOURS`), name and share link."""
         dims, x, y, enc = pending.dims, pending.x, pending.y, pending.sources
         used = self._used(pending)
-        names = [dim_name(label) for label in self.labels()]
+        names = self.axis_names()
         title = f"{self.query}, {names[0]} = {x:.3f}, {names[1]} = {y:.3f}"
         self._generated_count += 1
         g = Generated(

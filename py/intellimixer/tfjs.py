@@ -510,15 +510,30 @@ def _shards_for(json_path: str, data: dict, files: dict[str, bytes]) -> dict[str
     return out
 
 
+def _json_files(files: dict[str, bytes], strict: bool = True):
+    """``(path, parsed)`` of the JSON files among ``files``, by path; ``strict``: a file that
+    is not JSON raises :class:`TfjsError`, else it is passed over."""
+    for path, raw in sorted(files.items()):
+        if path.lower().endswith(".json"):
+            try:
+                yield path, parse_json(raw, path)
+            except TfjsError:
+                if strict:
+                    raise
+
+
+def layers_models(files: dict[str, bytes]) -> list[str]:
+    """The paths of the TF.js Layers model.json files among uploaded ``files`` (none: the
+    upload is taken for a bundle, whose own checks name what is wrong with it)."""
+    return [path for path, data in _json_files(files, strict=False) if is_layers_model(data)]
+
+
 def find_models(files: dict[str, bytes]) -> tuple[list[tuple[str, dict]], dict[str, Any] | None]:
     """The TF.js model.json files among ``files`` (path -> bytes; paths may hold folders), and
     an optional manifest JSON (another JSON object with any of :data:`OVERRIDES`) that
     overrides the preset."""
     models, override = [], None
-    for path, raw in sorted(files.items()):
-        if not path.lower().endswith(".json"):
-            continue
-        data = parse_json(raw, path)
+    for path, data in _json_files(files):
         if is_layers_model(data):
             models.append((path, data))
         elif isinstance(data, dict) and override is None and OVERRIDES & set(data):
