@@ -54,10 +54,15 @@ CONVERT = {"pcm": _pcm, "files": _files}  # by argument name; everything else: _
 
 
 async def _fetch_bytes(url, what):
+    """``url``'s bytes: from onnxruntime-web's worker if it has them already (it downloaded the
+    default model while Pyodide booted), else downloaded."""
     from pyodide.http import pyfetch
 
     from intellimixer.rules import AppError
 
+    data = await ortweb.cached(url)
+    if data is not None:
+        return data
     try:
         resp = await pyfetch(url)
     except Exception as exc:  # noqa: BLE001 - fetch() rejects: offline, CORS, bad URL

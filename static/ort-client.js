@@ -48,6 +48,7 @@ class RemoteSession {
     this.outputNames = reply.outputNames;
     this.inputMetadata = reply.inputMetadata;
     this.outputMetadata = reply.outputMetadata;
+    this.warmed = reply.warmed; // {inputs, outputs}: name -> dims of the preload's run on zeros
   }
 
   // feeds: {name: Tensor}; their data is transferred (made for this call)
@@ -65,6 +66,12 @@ class RemoteSession {
   async release() {
     await call({ op: "release", session: this.id });
   }
+}
+
+// A copy of a file the onnxruntime-web worker downloaded ahead of time (the default model's
+// manifest and parts), or undefined (None in Python).
+export async function cached(url) {
+  return (await call({ op: "cached", url })).data ?? undefined;
 }
 
 // onnxruntime-web's API for one execution provider ("wasm", "webgpu", "webgl").

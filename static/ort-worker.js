@@ -7,17 +7,24 @@
 //   from the page:  {op: "init", base, threads}            where onnxruntime-web lives, its threads
 //                   {op: "preload", manifest}              open a bundle's sessions ahead of time
 //                   {op: "connect"} + a MessagePort        the Python worker's end of the requests
-//   on a port:      {id, op: "create", kind, model, options} -> {id, ok, session, inputNames, ...}
+//   on a port:      {id, op: "create", kind, model, options} -> {id, ok, session, inputNames, ..., warmed}
+//                     (model: the bytes, or the URL of a file "cached" handed over)
 //                   {id, op: "run", session, feeds}           -> {id, ok, outputs: {name: {data, dims}}}
 //                   {id, op: "release", session}              -> {id, ok}
-// A "create" whose kind and model bytes equal a preloaded part's gets that session.
+//                   {id, op: "cached", url}                   -> {id, ok, data: Uint8Array | null}
+// A "create" whose kind and model bytes equal a preloaded part's gets that session, and with
+// it `warmed`: the dims of the run the preload made on zeros of its declared input shapes (the
+// Python worker's smoke test reads them instead of running the model again). "cached" hands
+// over a copy of a file the preload downloaded (the manifest, a model file), so the Python
+// worker does not download the default model a second time.
 
 const env = { base: null, threads: 1 };
 let configured;
 const ready = new Promise((resolve) => { configured = resolve; });
 const modules = new Map(); // kind -> promise of the onnxruntime-web build for it
 const sessions = new Map(); // id -> {session, kind}
-const preloaded = []; // {kind, bytes, session: promise}
+const preloaded = []; // {kind, url, bytes, session: promise of {session, warmed}}
+const downloads = new Map(); // absolute URL -> promise of the preload's Uint8Array
 let nextId = 1;
 
 function runtime(kind) {
@@ -62,10 +69,11 @@ function meta(list) {
 }
 
 async function create(kind, model, options) {
-  const k = preloaded.findIndex((p) => p.kind === kind && sameBytes(p.bytes, model));
+  const k = preloaded.findIndex((p) => p.kind === kind && (typeof model === "string" ? p.url === model : sameBytes(p.bytes, model)));
   let session;
+  let warmed;
   if (k >= 0) {
-    session = await preloaded.splice(k, 1)[0].session;
+    ({ session, warmed } = await preloaded.splice(k, 1)[0].session);
   } else {
     session = await open(kind, model, options);
   }
@@ -74,7 +82,7 @@ async function create(kind, model, options) {
   let inputMetadata; // (left undefined where the backend has none: WebGL)
   let outputMetadata;
   try { inputMetadata = meta(session.inputMetadata); outputMetadata = meta(session.outputMetadata); } catch { /* WebGL: none */ }
-  return { session: id, inputNames: [...session.inputNames], outputNames: [...session.outputNames], inputMetadata, outputMetadata };
+  return { session: id, inputNames: [...session.inputNames], outputNames: [...session.outputNames], inputMetadata, outputMetadata, warmed };
 }
 
 async function run(id, feeds, transfer) {
@@ -101,17 +109,53 @@ async function release(id) {
   return {};
 }
 
+// One run on zeros of the session's declared input shapes (a symbolic axis as 1): warms it up
+// and tells the Python worker the dims it gave. Float inputs only; otherwise no run.
+async function warmUp(session) {
+  const ort = await runtime("wasm");
+  const feeds = {};
+  for (const m of session.inputMetadata) {
+    if (!m.isTensor || m.type !== "float32") return undefined;
+    const dims = m.shape.map((d) => (typeof d === "number" ? d : 1));
+    feeds[m.name] = new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+  }
+  const results = await session.run(feeds);
+  const dims = (record) => Object.fromEntries(Object.entries(record).map(([n, t]) => [n, [...t.dims]]));
+  return { inputs: dims(feeds), outputs: dims(results) };
+}
+
 async function preload(manifestUrl) {
-  const manifest = await (await fetch(manifestUrl)).json();
+  const download = (url) => {
+    if (!downloads.has(url)) {
+      const p = fetch(url).then(async (r) => {
+        if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+        return new Uint8Array(await r.arrayBuffer());
+      });
+      p.catch(() => {}); // (the Python worker downloads it again and reports the error)
+      downloads.set(url, p);
+    }
+    return downloads.get(url);
+  };
+  const manifest = JSON.parse(new TextDecoder().decode(await download(manifestUrl)));
   const names = [manifest.encoder.file, manifest.decoder.file];
   const extra = (manifest.external_data || []).filter((n) => typeof n === "string");
-  const fetchBytes = async (name) => new Uint8Array(await (await fetch(new URL(name, manifestUrl))).arrayBuffer());
-  const [models, external] = await Promise.all([Promise.all(names.map(fetchBytes)), Promise.all(extra.map(fetchBytes))]);
+  const url = (name) => new URL(name, manifestUrl).href;
+  const [models, external] = await Promise.all([Promise.all(names.map((n) => download(url(n)))), Promise.all(extra.map((n) => download(url(n))))]);
   const opts = { externalData: extra.map((path, i) => ({ path, data: external[i] })) };
-  for (const bytes of models) {
-    const session = open("wasm", bytes, opts);
+  models.forEach((bytes, i) => {
+    const session = open("wasm", bytes, opts).then(async (s) => ({ session: s, warmed: await warmUp(s).catch(() => undefined) }));
     session.catch(() => {}); // reported when the Python worker opens the model itself
-    preloaded.push({ kind: "wasm", bytes, session });
+    preloaded.push({ kind: "wasm", url: url(names[i]), bytes, session });
+  });
+}
+
+// A copy of a file the preload downloaded (it keeps its own, to match "create" against), or null.
+async function cached(url) {
+  if (!downloads.has(url)) return { data: null };
+  try {
+    return { data: (await downloads.get(url)).slice() };
+  } catch {
+    return { data: null };
   }
 }
 
@@ -123,6 +167,10 @@ function serve(port) {
       if (m.op === "create") reply = await create(m.kind, m.model, m.options);
       else if (m.op === "run") reply = await run(m.session, m.feeds, transfer);
       else if (m.op === "release") reply = await release(m.session);
+      else if (m.op === "cached") {
+        reply = await cached(m.url);
+        if (reply.data) transfer.push(reply.data.buffer);
+      }
       else throw new Error(`ort-worker: no operation '${m.op}'`);
       port.postMessage({ id: m.id, ok: true, ...reply }, transfer);
     } catch (err) {

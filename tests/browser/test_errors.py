@@ -225,3 +225,64 @@ def test_broken_default_model_then_upload_recovers(browser, vendor_built, fake_f
     finally:
         ctx.close()
         s.stop()
+
+
+def _decoder_doubling_frames(bundle):
+    """Make the bundle's decoder give twice the frames its manifest says, in a way no shape
+    inference can see (the repeat count is computed from the input's values), as the real
+    default model's decoder declares its frames axis symbolic: only running it tells."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    path = bundle / "decoder.onnx"
+    m = onnx.load(str(path))
+    g = m.graph
+    out = g.output[0]
+    inner = out.name + "_once"
+    for node in g.node:
+        node.output[:] = [inner if o == out.name else o for o in node.output]
+    g.node.extend([
+        helper.make_node("Mul", ["z", "zero_f"], ["z0"]),
+        helper.make_node("ReduceSum", ["z0"], ["z0sum"], keepdims=0),
+        helper.make_node("Add", ["z0sum", "two_f"], ["k_f"]),
+        helper.make_node("Cast", ["k_f"], ["k"], to=TensorProto.INT64),
+        helper.make_node("Reshape", ["k", "one_axis"], ["k1"]),
+        helper.make_node("Concat", ["ones3", "k1"], ["repeats"], axis=0),
+        helper.make_node("Tile", [inner, "repeats"], [out.name]),
+    ])
+    g.initializer.extend([numpy_helper.from_array(np.array(0.0, np.float32), "zero_f"),
+                          numpy_helper.from_array(np.array(2.0, np.float32), "two_f"),
+                          numpy_helper.from_array(np.array([1], np.int64), "one_axis"),
+                          numpy_helper.from_array(np.array([1, 1, 1], np.int64), "ones3")])
+    out.type.tensor_type.shape.dim[3].dim_param = "frames"
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+
+
+def test_default_model_whose_decoder_gives_another_size_is_rejected(browser, vendor_built, fake_freesound,
+                                                                     bundle_factory, tmp_path, needs_numpy):
+    """The default model's smoke test reads the run the onnxruntime-web worker made while
+    Pyodide booted (it is not run again): a decoder that gives 128 frames where the manifest
+    says 64 is still refused, naming both sizes, and a model can still be loaded."""
+    from browser_util import Served
+
+    lying = tmp_path / "lying-default"
+    shutil.copytree(bundle_factory("for-lying-default", latent_dim=4, n_frames=64), lying)
+    _decoder_doubling_frames(lying)
+    s = Served(packages_dir=needs_numpy, freesound_url=fake_freesound.api_url, model_dir=lying)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    try:
+        page.goto(s.url)
+        page.evaluate("window.intellimixer.ready")
+        state, msg = status(page)
+        assert state == "error" and msg.startswith("Default model not loaded"), msg
+        assert "256x64" in msg and str(256 * 128) in msg, msg
+        good = bundle_factory("recovery-2", latent_dim=3, name="recovered")
+        page.set_input_files("#model-files", [str(p) for p in sorted(good.iterdir())])
+        page.wait_for_function("document.getElementById('status').dataset.state === 'ready'")
+        assert page.eval_on_selector("#x-dim", "s => s.options.length") == 3 + 2
+    finally:
+        ctx.close()
+        s.stop()
