@@ -10,9 +10,10 @@
 
 const abs = (path) => new URL(path, document.baseURI).href;
 
-// A start file as JSON; a missing one rejects with what main.js needs to name it.
+// A start file as JSON; a missing one rejects with what main.js needs to name it. (index.html
+// preloads them: a request of the same mode and cache setting takes the preload's response.)
 async function fetchJson(path, vendored = false) {
-  const r = await fetch(abs(path), { cache: "no-cache" });
+  const r = await fetch(abs(path));
   if (!r.ok) throw Object.assign(new Error(`${path}: HTTP ${r.status}`), { path, status: r.status, vendored });
   return r.json();
 }
