@@ -15,8 +15,8 @@
 // A "create" whose kind and model bytes equal a preloaded part's gets that session, and with
 // it `warmed`: the dims of the run the preload made on zeros of its declared input shapes (the
 // Python worker's smoke test reads them instead of running the model again). "cached" hands
-// over a copy of a file the preload downloaded (the manifest, a model file), so the Python
-// worker does not download the default model a second time.
+// over a copy of a file the preload downloaded (the manifest, a model file), once, so the
+// Python worker does not download the default model a second time.
 
 const env = { base: null, threads: 1 };
 let configured;
@@ -149,11 +149,13 @@ async function preload(manifestUrl) {
   });
 }
 
-// A copy of a file the preload downloaded (it keeps its own, to match "create" against), or null.
+// A copy of a file the preload downloaded, or null; handed over once (the preload keeps the
+// model files' own bytes until their sessions are claimed, to match "create" against).
 async function cached(url) {
-  if (!downloads.has(url)) return { data: null };
+  const download = downloads.get(url);
+  downloads.delete(url);
   try {
-    return { data: (await downloads.get(url)).slice() };
+    return { data: download ? (await download).slice() : null };
   } catch {
     return { data: null };
   }
