@@ -91,8 +91,8 @@ def _io_shapes(sess, kind):
 def _warmed_size(sess, input_name, shape, output_name):
     """How many values ``output_name`` had in the preload's run of ``sess`` (see
     static/ort-worker.js), if that run's only input was ``input_name`` of ``shape``; else None."""
-    warmed = getattr(sess, "warmed", None)
-    if warmed is None or isinstance(warmed, type(js.undefined)):
+    warmed = getattr(sess, "warmed", None)  # (JS undefined arrives as None)
+    if warmed is None:
         return None
     warmed = warmed.to_py() if hasattr(warmed, "to_py") else warmed
     inputs, outputs = warmed.get("inputs") or {}, warmed.get("outputs") or {}

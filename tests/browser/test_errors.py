@@ -6,6 +6,7 @@ Needs numpy inside Pyodide (INTELLIMIXER_PYODIDE_PACKAGES).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 
@@ -200,31 +201,43 @@ def test_click_before_sources(page, app_url):
 
 def test_broken_default_model_then_upload_recovers(browser, vendor_built, fake_freesound, bundle_factory,
                                                     tmp_path, needs_numpy):
-    from browser_util import Served
-
     broken = tmp_path / "broken-default"
     shutil.copytree(bundle_factory("for-broken-default", latent_dim=4), broken)
     (broken / "encoder.onnx").unlink()
-    s = Served(packages_dir=needs_numpy, freesound_url=fake_freesound.api_url, model_dir=broken)
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    try:
-        page.goto(s.url)
-        page.evaluate("window.intellimixer.ready")
+    with _booted_with_default(browser, fake_freesound, needs_numpy, broken) as page:
         state, msg = status(page)
         assert state == "error" and msg.startswith("Default model not loaded") and "encoder.onnx" in msg, msg
         assert page.eval_on_selector("#x-dim", "s => s.options.length") == 0
         page.click("#go")
         assert "No model is loaded" in status(page)[1]
-        good = bundle_factory("recovery", latent_dim=3, name="recovered")
-        page.set_input_files("#model-files", [str(p) for p in sorted(good.iterdir())])
-        page.wait_for_function("document.getElementById('status').dataset.state === 'ready'")
-        assert page.eval_on_selector("#x-dim", "s => s.options.length") == 3 + 2  # (+ similarity 1, 2)
+        _upload_good_model(page, bundle_factory, "recovery")
         state, msg = query(page, "footstep", 4)
         assert state == "ready" and n_points(page) == 4, msg
+
+
+@contextlib.contextmanager
+def _booted_with_default(browser, fake_freesound, needs_numpy, model_dir):
+    """A page of an app served with ``model_dir`` as its default model, once it has booted."""
+    from browser_util import Served
+
+    s = Served(packages_dir=needs_numpy, freesound_url=fake_freesound.api_url, model_dir=model_dir)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    try:
+        page.goto(s.url)
+        page.evaluate("window.intellimixer.ready")
+        yield page
     finally:
         ctx.close()
         s.stop()
+
+
+def _upload_good_model(page, bundle_factory, folder):
+    """Upload a working 3-d bundle; the app is ready with it (3 dims + similarity 1, 2)."""
+    good = bundle_factory(folder, latent_dim=3, name="recovered")
+    page.set_input_files("#model-files", [str(p) for p in sorted(good.iterdir())])
+    page.wait_for_function("document.getElementById('status').dataset.state === 'ready'")
+    assert page.eval_on_selector("#x-dim", "s => s.options.length") == 3 + 2
 
 
 def _decoder_doubling_frames(bundle):
@@ -265,24 +278,11 @@ def test_default_model_whose_decoder_gives_another_size_is_rejected(browser, ven
     """The default model's smoke test reads the run the onnxruntime-web worker made while
     Pyodide booted (it is not run again): a decoder that gives 128 frames where the manifest
     says 64 is still refused, naming both sizes, and a model can still be loaded."""
-    from browser_util import Served
-
     lying = tmp_path / "lying-default"
     shutil.copytree(bundle_factory("for-lying-default", latent_dim=4, n_frames=64), lying)
     _decoder_doubling_frames(lying)
-    s = Served(packages_dir=needs_numpy, freesound_url=fake_freesound.api_url, model_dir=lying)
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    try:
-        page.goto(s.url)
-        page.evaluate("window.intellimixer.ready")
+    with _booted_with_default(browser, fake_freesound, needs_numpy, lying) as page:
         state, msg = status(page)
         assert state == "error" and msg.startswith("Default model not loaded"), msg
         assert "256x64" in msg and str(256 * 128) in msg, msg
-        good = bundle_factory("recovery-2", latent_dim=3, name="recovered")
-        page.set_input_files("#model-files", [str(p) for p in sorted(good.iterdir())])
-        page.wait_for_function("document.getElementById('status').dataset.state === 'ready'")
-        assert page.eval_on_selector("#x-dim", "s => s.options.length") == 3 + 2
-    finally:
-        ctx.close()
-        s.stop()
+        _upload_good_model(page, bundle_factory, "recovery-2")
