@@ -137,10 +137,13 @@ total += statSync(join(out, "engine.zip")).size;
 const size = (...parts) => statSync(join(...parts)).size;
 const config = JSON.parse(readFileSync(join(root, "static", "config.json"), "utf8"));
 const modelDir = dirname(join(root, config.default_model));
+// onnxruntime-web's files for its WebAssembly backend (what its first session loads), which
+// the page may prefetch (static/boot.js)
+runtime.ort_start = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
 runtime.downloads = {
   engine: ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"].reduce((a, f) => a + size(out, "pyodide", f), 0)
     + size(out, "engine.zip"),
-  onnx: ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"].reduce((a, f) => a + size(out, "ort", f), 0),
+  onnx: runtime.ort_start.reduce((a, f) => a + size(out, "ort", f), 0),
   model: readdirSync(modelDir).reduce((a, f) => a + size(modelDir, f), 0), // (the bundle's folder)
 };
 writeFileSync(join(out, "runtime.json"), JSON.stringify(runtime, null, 2) + "\n");

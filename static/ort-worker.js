@@ -5,7 +5,8 @@
 //
 // Messages (plain objects, typed arrays transferred; see static/ort-client.js, the other end):
 //   from the page:  {op: "init", base, threads}            where onnxruntime-web lives, its threads
-//                   {op: "preload", manifest}              open a bundle's sessions ahead of time
+//                   {op: "preload", manifest}              download a bundle at once, to open its sessions ahead of time
+//                   {op: "open"}                           ... from now on (not before: see static/boot.js)
 //                   {op: "connect"} + a MessagePort        the Python worker's end of the requests
 //   on a port:      {id, op: "create", kind, model, options} -> {id, ok, session, inputNames, ..., warmed}
 //                     (model: the bytes, or the URL of a file "cached" handed over)
@@ -25,6 +26,8 @@ const modules = new Map(); // kind -> promise of the onnxruntime-web build for i
 const sessions = new Map(); // id -> {session, kind}
 const preloaded = []; // {kind, url, bytes, session: promise of {session, warmed}}
 const downloads = new Map(); // absolute URL -> promise of the preload's Uint8Array
+let openNow;
+const openGate = new Promise((resolve) => { openNow = resolve; }); // the page's "open"
 let nextId = 1;
 
 function runtime(kind) {
@@ -143,7 +146,8 @@ async function preload(manifestUrl) {
   const [models, external] = await Promise.all([Promise.all(names.map((n) => download(url(n)))), Promise.all(extra.map((n) => download(url(n))))]);
   const opts = { externalData: extra.map((path, i) => ({ path, data: external[i] })) };
   models.forEach((bytes, i) => {
-    const session = open("wasm", bytes, opts).then(async (s) => ({ session: s, warmed: await warmUp(s).catch(() => undefined) }));
+    const session = openGate.then(() => open("wasm", bytes, opts))
+      .then(async (s) => ({ session: s, warmed: await warmUp(s).catch(() => undefined) }));
     session.catch(() => {}); // reported when the Python worker opens the model itself
     preloaded.push({ kind: "wasm", url: url(names[i]), bytes, session });
   });
@@ -189,6 +193,8 @@ self.onmessage = ({ data: m, ports }) => {
     runtime("wasm").catch(() => {}); // import it now; an error shows where it is used
   } else if (m.op === "preload") {
     preload(m.manifest).catch(() => {});
+  } else if (m.op === "open") {
+    openNow();
   } else if (m.op === "connect") {
     serve(ports[0]);
   }
