@@ -1,9 +1,9 @@
 // The start of everything that needs neither the page's modules nor Python yet. index.html
 // runs this module first and on its own (no static imports: it does not wait for main.js's
 // module graph), so that at once, beside each other:
-//  - the files the start needs are fetched (protocol, config, runtime);
-//  - onnxruntime-web's worker starts (importing it, compiling its WebAssembly and opening the
-//    default model, on another core);
+//  - the files the start needs are fetched (protocol, config, runtime: index.html preloads them);
+//  - onnxruntime-web's worker starts (importing it, downloading the default model and opening
+//    its sessions on another core; on two cores or fewer, opening them once Python is up: below);
 //  - PyScript loads and starts the Python worker: Pyodide boots, with the numpy wheel
 //    downloading meanwhile (Pyodide's `packages` option, passed through by PyScript).
 // main.js takes over from `early` and reports every failure in the status panel.

@@ -1,7 +1,8 @@
 // onnxruntime-web in a worker of its own. The page starts it first of all, so that importing
-// onnxruntime-web, compiling its WebAssembly and opening the default model's sessions run on
-// another core while Pyodide boots; later, a decoder run here overlaps the phase
-// reconstruction of the sound before it in the Python worker (drag previews).
+// onnxruntime-web, downloading the default model and opening its sessions run on another core
+// while Pyodide boots (on two cores or fewer the page says "open" only once Python is up:
+// static/boot.js); later, a decoder run here overlaps the phase reconstruction of the sound
+// before it in the Python worker (drag previews).
 //
 // Messages (plain objects, typed arrays transferred; see static/ort-client.js, the other end):
 //   from the page:  {op: "init", base, threads}            where onnxruntime-web lives, its threads
