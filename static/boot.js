@@ -8,7 +8,16 @@
 //    downloading meanwhile (Pyodide's `packages` option, passed through by PyScript).
 // main.js takes over from `early` and reports every failure in the status panel.
 
-const abs = (path) => new URL(path, document.baseURI).href;
+export const abs = (path) => new URL(path, document.baseURI).href;
+
+// <link rel=...> for each of a vendored folder's files named in runtime.json, once it is read.
+function linkWhenKnown(rel, folder, names, attrs = {}) {
+  files.then(([, , runtime]) => {
+    for (const name of names(runtime) || []) {
+      document.head.append(Object.assign(document.createElement("link"), { rel, ...attrs, href: abs(`static/vendor/${folder}/${name}`) }));
+    }
+  }, () => {});
+}
 
 // A start file as JSON; a missing one rejects with what main.js needs to name it. (index.html
 // preloads them: a request of the same mode and cache setting takes the preload's response.)
@@ -37,12 +46,7 @@ const files = Promise.all([fetchJson("py/intellimixer/protocol.json"), fetchJson
 files.catch(() => {}); // (main.js reports it)
 
 // PyScript's core and the plugins it loads as it starts, fetched beside it (not one after another)
-files.then(([, , runtime]) => {
-  for (const name of runtime.pyscript_start || []) {
-    const link = Object.assign(document.createElement("link"), { rel: "modulepreload", href: abs("static/vendor/pyscript/" + name) });
-    document.head.append(link);
-  }
-}, () => {});
+linkWhenKnown("modulepreload", "pyscript", (runtime) => runtime.pyscript_start);
 
 // onnxruntime-web's worker; the Python worker gets the other end of `channel` (ort-client.js).
 const ortWorker = new Worker(abs("static/ort-worker.js"), { type: "module" });
@@ -85,13 +89,7 @@ python.catch(() => {}); // (main.js reports it)
 // 2-core machine, 2026-12-03, 8 cold boots each, two sets: ready 4.23 / 3.88 s against 4.36 /
 // 4.01 s opening them at once (bare Pyodide + numpy 3.06 / 2.95 s).
 const onnxWaitsForPython = (navigator.hardwareConcurrency || 1) <= 2;
-if (onnxWaitsForPython) {
-  files.then(([, , runtime]) => {
-    for (const name of runtime.ort_start || []) {
-      document.head.append(Object.assign(document.createElement("link"), { rel: "prefetch", crossOrigin: "anonymous", href: abs("static/vendor/ort/" + name) }));
-    }
-  }, () => {});
-}
+if (onnxWaitsForPython) linkWhenKnown("prefetch", "ort", (runtime) => runtime.ort_start, { crossOrigin: "anonymous" });
 (onnxWaitsForPython ? python : files).finally(() => ortWorker.postMessage({ op: "open" })).catch(() => {});
 
 export const early = { files, ortWorker, python };

@@ -7,7 +7,7 @@
 // scrub (generation scheduling), player, sources, history, exporter (download options),
 // share, views, model-panel, sessions (saved in the browser as the user goes; store.js), drop
 // (dropped files and folders), packs (sample packs), midi (a controller drives the map).
-import { early, onnxThreads, packageBase } from "./boot.js";
+import { abs, early, onnxThreads, packageBase } from "./boot.js";
 import { droppedFiles, isModelDrop } from "./drop.js";
 import { Exporter } from "./exporter.js";
 import { History } from "./history.js";
@@ -26,7 +26,6 @@ import { drawn, showView } from "./views.js";
 import { WorkerClient } from "./worker-client.js";
 
 const $ = (id) => document.getElementById(id);
-const abs = (path) => new URL(path, document.baseURI).href;
 const timings = {}; // ms since the page's navigation started
 const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
 const app = { config: null, client: null, worker: null };
