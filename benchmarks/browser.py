@@ -449,7 +449,10 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
             if n_pts == 0:
                 raise RuntimeError(f"no sources reached the map: {out['encode_status']}")
 
-            # --- clicks
+            # --- clicks (once the phase helper, started at Ready, is up: a user's first click
+            # comes after the sources load, and the helper takes ~2 s on one core)
+            out["phase_helper"] = page.evaluate("window.intellimixer.phaseHelper")
+            log(f"  phase helper: {'up' if out['phase_helper'] else 'not running (one core)'}")
             cdp = None
             if profile_dir is not None:
                 cdp = ctx.new_cdp_session(page)

@@ -25,11 +25,19 @@ ORT_PORT = asyncio.get_event_loop().create_future()  # the page's end of onnxrun
 
 
 def _on_message(event):
-    """The page's one message of its own (PyScript hands a worker the page's messages through
-    ``xworker.onmessage``): the port to onnxruntime-web's worker."""
+    """The page's messages of its own (PyScript hands a worker the page's messages through
+    ``xworker.onmessage``): the port to onnxruntime-web's worker, and the shared buffer of the
+    phase helper (:mod:`intellimixer.cores`: from then on Griffin-Lim runs on two cores)."""
     data = event.data
-    if data is not None and getattr(data, "imx_ort_port", False) and event.ports.length and not ORT_PORT.done():
+    if data is None:
+        return
+    if getattr(data, "imx_ort_port", False) and event.ports.length and not ORT_PORT.done():
         ORT_PORT.set_result(event.ports[0])
+    sab = getattr(data, "imx_phase_sab", None)
+    if sab is not None:
+        from intellimixer import cores, phase
+
+        phase.use_splitter(cores.Splitter(cores.Channel(sab, js.Atomics, js.Int32Array, js.Float32Array)))
 
 
 xworker.onmessage = _on_message
@@ -181,6 +189,8 @@ def _make(event, nx, ny, ticket):
         print(f"intellimixer worker: {event} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     def decoded(S, error):
+        from intellimixer.phase import splitter as phase_splitter
+
         try:
             if error is not None:
                 raise error
@@ -192,6 +202,7 @@ def _make(event, nx, ny, ticket):
                 wav, info = service.session.finish_generate(pending, S)
                 fields, buffers = service.generated_event(info, wav, t0, ticket)
             fields["timings_ms"]["decoder_run"] = backend.last_run_ms
+            fields["timings_ms"]["phase_cores"] = 2 if getattr(phase_splitter(), "last_split", False) else 1
             post(fields, buffers)
         except Exception as exc:  # noqa: BLE001 - every failure goes to the status panel
             failed(exc)

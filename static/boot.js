@@ -67,15 +67,21 @@ const engineZip = files.then(([, , runtime]) => {
 });
 engineZip.catch(() => {}); // (main.js reports the start files' failure)
 
-// The Python worker; numpy is asked for with Pyodide's boot. Should that download fail,
-// Pyodide only logs it: the worker's boot tries again and names what is missing.
-async function startPython() {
+// A PyScript worker running `script` with the engine and numpy (asked for with Pyodide's
+// boot); resolves once its Python is up. Should numpy's download fail, Pyodide only logs it:
+// the worker's boot tries again and names what is missing.
+export async function pyWorker(script) {
   const [core, [, config, runtime], zip] = await Promise.all([import("./vendor/pyscript/core.js"), files, engineZip]);
   const interpreter = abs("static/vendor/pyodide/pyodide.mjs");
   const packages = [packageBase(config, runtime) + runtime.packages.numpy.file_name];
-  const worker = await core.PyWorker(abs("py/worker.py"), {
+  return core.PyWorker(abs(script), {
     config: { files: { [zip]: "./*" }, interpreter, packages, packages_cache: "passthrough" }, version: interpreter,
   });
+}
+
+// The Python worker.
+async function startPython() {
+  const worker = await pyWorker("py/worker.py");
   worker.postMessage({ imx_ort_port: true }, [channel.port2]);
   return { worker, at: performance.now() };
 }

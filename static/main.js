@@ -16,6 +16,7 @@ import { ModelPanel } from "./model-panel.js";
 import { FADE_S, Player } from "./player.js";
 import { Midi } from "./midi.js";
 import { Packs } from "./packs.js";
+import { startPhaseHelper } from "./phase-helper.js";
 import { newStats, Scheduler } from "./scrub.js";
 import { Sessions } from "./sessions.js";
 import { Share } from "./share.js";
@@ -450,6 +451,8 @@ async function start() {
   applyLimits();
   await jobs.run("job_starting", () => boot());
   timings.ready = performance.now();
+  // the second core's half of phase reconstruction, started now that the start is over
+  window.intellimixer.phaseHelper = app.worker ? startPhaseHelper(app.worker, app.config?.phase_helper) : Promise.resolve(false);
   // the last session comes back (what it holds is already usable while it does)
   if (models.model) await jobs.run("job_restore", () => sessions.start());
   document.body.dataset.ready = models.model ? "1" : "0";

@@ -97,6 +97,21 @@ def _initial_phase(shape: tuple[int, ...], init: str, seed: int) -> np.ndarray:
     return out
 
 
+_SPLITTER = [None]
+
+
+def use_splitter(splitter) -> None:
+    """Hands each :func:`griffin_lim` run first to ``splitter`` (e.g. :class:`intellimixer.cores.Splitter`,
+    which does half of its frames on another core), called with ``griffin_lim``'s arguments;
+    where it returns None the run is done here as usual. ``None`` removes it."""
+    _SPLITTER[0] = splitter
+
+
+def splitter():
+    """The splitter :func:`use_splitter` set, or None."""
+    return _SPLITTER[0]
+
+
 def griffin_lim(
     mag: np.ndarray,
     p: StftParams,
@@ -132,6 +147,10 @@ def griffin_lim(
     p = _frames_params(p, mag.shape[1])
     length = p.length if length is None else length
     alpha = np.float32(momentum)
+    if _SPLITTER[0] is not None and n_iter:
+        y = _SPLITTER[0](mag, p, length, n_iter, momentum, init, seed, keep_phase)
+        if y is not None:
+            return y
     c = mag * initial_phase(mag, init, seed, p)
     if n_iter and p.n_fft % p.hop_length == 0 and 1 + alpha > 0:
         return _fgla_loop(mag, c, p, length, n_iter, alpha, keep_phase)
@@ -169,93 +188,236 @@ def _fgla_windows(name: str, n_fft: int, hop: int, n_frames: int, length: int, p
 
 def _fgla_loop(mag: np.ndarray, c: np.ndarray, p: StftParams, length: int, n_iter: int, alpha,
                keep_phase: list | None = None) -> np.ndarray:
-    """The fast Griffin-Lim loop of :func:`griffin_lim`, rearranged to be cheap under Pyodide.
+    """The fast Griffin-Lim loop of :func:`griffin_lim`, on all frames in this thread (see
+    :func:`_fgla_part`, which it runs without a neighbour). Returns the signal ``[length]``."""
+    part = Part.whole(p, mag.shape[1], length, alpha)
+    return part.finish(run_alone(part.steps(mag, c, n_iter, alpha)), keep_phase)
 
-    Same iterates as the textbook loop, but the inertial step is taken on signals instead of
-    spectrograms: the ISTFT is linear, so ``istft(t_n) = (1 + a) istft(c_n) - a istft(c_{n-1})``
-    and the loop keeps the last two ISTFTs (16k samples each) instead of combining two complex
-    ``[frames, bins]`` spectrograms (33k values) every iteration. Further:
 
-    - arrays are ``[frames, bins]`` (no transposes), float32 / complex64, preallocated;
-    - the ISTFT's normalisation, trim and re-pad (``y * inv``) are folded into the analysis
-      window of the next STFT (``wa``), and ``1 + a`` with them;
-    - the overlap-add is ``n_fft / hop - 1`` vectorised adds of a strided view of a padded
-      frame buffer (``irfft`` writes into it);
-    - the magnitude is ``sqrt(re**2 + im**2)`` (``np.abs`` of complex64 is several times
-      slower in WebAssembly) and the projection multiplies by a real ratio.
+def run_alone(steps):
+    """Runs a :meth:`Part.steps` generator that has no neighbour to exchange with."""
+    try:
+        next(steps)
+    except StopIteration as done:
+        return done.value
+    raise RuntimeError("a part with neighbours was run alone")
 
-    Needs ``hop_length`` to divide ``n_fft`` and ``1 + a > 0``. Returns the signal ``[length]``.
+
+class Part:
+    """Frames ``[f0, f1)`` of a fast Griffin-Lim run split by frames, for two workers.
+
+    Frame ``j`` overlap-adds into the signal's blocks ``[j, j + r)`` (``r = n_fft / hop``, a
+    block is ``hop`` samples): the part's frames reach blocks ``[f0, f1 + r - 1)``, and the
+    ``r - 1`` blocks at a cut get frames from both sides. Each iteration, the two parts
+    exchange their own sums over those blocks (384 samples for the default model) and each
+    adds the other's, so both hold the same complete blocks and every iterate equals the
+    one-worker loop's up to float rounding (``tests/test_phase_split.py``).
     """
-    n_fft, hop = p.n_fft, p.hop_length
-    n_frames = mag.shape[1]
-    r = n_fft // hop
-    pad = n_fft // 2 if p.center else 0
-    beta = np.float32(alpha / (1 + alpha))  # t = (1 + a) * (y_c - beta * y_prev)
-    ws, wa, inv = _fgla_windows(p.window, n_fft, hop, n_frames, length, pad, float(1 + alpha))
-    blocks = n_frames + r - 1  # the signal is blocks * hop samples
-    mag_t = np.ascontiguousarray(mag.T)
-    # frames with r - 1 zero frames either side: block j of the overlap-add is
-    # sum_k fbuf[j - k + r - 1, k * hop : (k + 1) * hop], a strided view (negative middle stride)
-    fbuf = np.zeros((n_frames + 2 * (r - 1), n_fft), dtype=np.float32)
-    frames = fbuf[r - 1 : r - 1 + n_frames]
-    size = fbuf.itemsize
-    ola = np.ndarray((blocks, r, hop), np.float32, buffer=fbuf, offset=(r - 1) * n_fft * size,
-                     strides=(n_fft * size, (hop - n_fft) * size, size))
 
-    def istft_into(spec, y):
-        """Unnormalised ISTFT of ``spec [frames, bins]`` into ``y [blocks * hop]``."""
-        np.fft.irfft(spec, n=n_fft, axis=1, out=frames)
-        np.multiply(frames, ws, out=frames)
-        y2 = y.reshape(blocks, hop)
-        if r == 1:
-            y2[...] = ola[:, 0]
-        else:
-            np.add(ola[:, 0], ola[:, 1], out=y2)
-            for k in range(2, r):
-                np.add(y2, ola[:, k], out=y2)
+    def __init__(self, p: StftParams, n_frames: int, length: int, alpha, f0: int, f1: int):
+        self.n_fft, self.hop = p.n_fft, p.hop_length
+        self.r = r = p.n_fft // p.hop_length
+        self.f0, self.f1, self.n_frames, self.length = f0, f1, n_frames, length
+        self.pad = p.n_fft // 2 if p.center else 0
+        ws, wa, inv = _fgla_windows(p.window, p.n_fft, p.hop_length, n_frames, length, self.pad, float(1 + alpha))
+        self.ws, self.wa = ws[f0:f1], wa[f0:f1]
+        self.inv = inv[f0 * self.hop : (f1 + r - 1) * self.hop]
+        # the shared blocks (local block indices) where this part meets its neighbours
+        self.left = slice(0, (r - 1) * self.hop) if f0 > 0 else None
+        self.right = slice((f1 - f0) * self.hop, (f1 - f0 + r - 1) * self.hop) if f1 < n_frames else None
+
+    @classmethod
+    def whole(cls, p: StftParams, n_frames: int, length: int, alpha) -> Part:
+        return cls(p, n_frames, length, alpha, 0, n_frames)
+
+    @property
+    def shared(self) -> int:
+        """Samples this part exchanges per iteration (left then right neighbour's blocks)."""
+        return sum(0 if s is None else s.stop - s.start for s in (self.left, self.right))
+
+    def steps(self, mag: np.ndarray, c: np.ndarray, n_iter: int, alpha):
+        """The loop for this part's frames, as a generator: after each overlap-add it yields
+        this part's sums over the shared blocks (float32 ``[shared]``, left cut's first) and
+        is sent the neighbours' sums over the same blocks, in the same order; it returns
+        ``(signal, rebuilt)``: the part's blocks (before the normalisation of
+        :meth:`finish`) and its last complex spectrogram ``[frames, bins]``.
+
+        Args:
+            mag: linear magnitude of the part's frames ``[bins, f1 - f0]``.
+            c: starting complex spectrogram of those frames ``[bins, f1 - f0]``.
+
+        Same iterates as the textbook loop, but the inertial step is taken on signals instead
+        of spectrograms: the ISTFT is linear, so ``istft(t_n) = (1 + a) istft(c_n) - a
+        istft(c_{n-1})`` and the loop keeps the last two ISTFTs (16k samples each for the whole
+        default sound) instead of combining two complex ``[frames, bins]`` spectrograms (33k
+        values) every iteration. Further, so that it is cheap under Pyodide:
+
+        - arrays are ``[frames, bins]`` (no transposes), float32 / complex64, preallocated;
+        - the ISTFT's normalisation, trim and re-pad (``y * inv``) are folded into the analysis
+          window of the next STFT (``wa``), and ``1 + a`` with them;
+        - the overlap-add is ``n_fft / hop - 1`` vectorised adds of a strided view of a padded
+          frame buffer (``irfft`` writes into it);
+        - the magnitude is ``sqrt(re**2 + im**2)`` (``np.abs`` of complex64 is several times
+          slower in WebAssembly) and the projection multiplies by a real ratio.
+        """
+        n_fft, hop, r = self.n_fft, self.hop, self.r
+        n_frames = self.f1 - self.f0
+        beta = np.float32(alpha / (1 + alpha))  # t = (1 + a) * (y_c - beta * y_prev)
+        ws, wa = self.ws, self.wa
+        blocks = n_frames + r - 1  # the part's signal is blocks * hop samples
+        mag_t = np.ascontiguousarray(np.asarray(mag, dtype=np.float32).T)
+        # frames with r - 1 zero frames either side: block j of the overlap-add is
+        # sum_k fbuf[j - k + r - 1, k * hop : (k + 1) * hop], a strided view (negative middle stride)
+        fbuf = np.zeros((n_frames + 2 * (r - 1), n_fft), dtype=np.float32)
+        frames = fbuf[r - 1 : r - 1 + n_frames]
+        size = fbuf.itemsize
+        ola = np.ndarray((blocks, r, hop), np.float32, buffer=fbuf, offset=(r - 1) * n_fft * size,
+                         strides=(n_fft * size, (hop - n_fft) * size, size))
+        cuts = [s for s in (self.left, self.right) if s is not None]
+        mine = np.empty(self.shared, dtype=np.float32)
+
+        def istft_into(spec, y):
+            """Unnormalised ISTFT of ``spec [frames, bins]`` into ``y [blocks * hop]``."""
+            np.fft.irfft(spec, n=n_fft, axis=1, out=frames)
+            np.multiply(frames, ws, out=frames)
+            y2 = y.reshape(blocks, hop)
+            if r == 1:
+                y2[...] = ola[:, 0]
+            else:
+                np.add(ola[:, 0], ola[:, 1], out=y2)
+                for k in range(2, r):
+                    np.add(y2, ola[:, k], out=y2)
+            return y
+
+        def framed(y):
+            return np.lib.stride_tricks.as_strided(y, shape=(n_frames, n_fft), strides=(y.strides[0] * hop, y.strides[0]),
+                                                   writeable=False)
+
+        def complete(y):
+            """Adds the neighbours' sums over the shared blocks (a generator step)."""
+            if not cuts:
+                return
+            at = 0
+            for s in cuts:
+                mine[at : at + s.stop - s.start] = y[s]
+                at += s.stop - s.start
+            theirs = yield mine.copy()
+            at = 0
+            for s in cuts:
+                y[s] += theirs[at : at + s.stop - s.start]
+                at += s.stop - s.start
+
+        # two signal buffers, each with its frames view: (current ISTFT, previous ISTFT)
+        y_c = istft_into(np.ascontiguousarray(np.asarray(c, dtype=np.complex64).T), np.empty(blocks * hop, dtype=np.float32))
+        yield from complete(y_c)
+        y_o = y_c.copy()
+        cur, old = (y_c, framed(y_c)), (y_o, framed(y_o))
+        x = np.empty((n_frames, n_fft), dtype=np.float32)
+        rebuilt = np.empty(mag_t.shape, dtype=np.complex64)
+        re, im = rebuilt.real, rebuilt.imag
+        ratio = np.empty(mag_t.shape, dtype=np.float32)
+        im2 = np.empty(mag_t.shape, dtype=np.float32)
+        for _ in range(n_iter):
+            # old <- cur - beta * old, so that (1 + a) * old is the ISTFT of t (1 + a is in wa)
+            y_o = old[0]
+            y_o *= beta
+            np.subtract(cur[0], y_o, out=y_o)
+            # STFT of t, then the magnitude projection c = mag * rebuilt / (|rebuilt| + eps)
+            np.multiply(old[1], wa, out=x)
+            np.fft.rfft(x, axis=1, out=rebuilt)
+            np.multiply(re, re, out=ratio)
+            np.multiply(im, im, out=im2)
+            ratio += im2
+            np.sqrt(ratio, out=ratio)
+            ratio += _EPS
+            np.divide(mag_t, ratio, out=ratio)
+            # rebuilt *= ratio, as two real products (complex64 * float32 casts, 2x slower in wasm)
+            np.multiply(re, ratio, out=re)
+            np.multiply(im, ratio, out=im)
+            # old <- ISTFT of the new c; it becomes the current one and the current one the old
+            istft_into(rebuilt, y_o)
+            yield from complete(y_o)
+            cur, old = old, cur
+        return cur[0], rebuilt
+
+    def finish(self, result, keep_phase: list | None = None) -> np.ndarray:
+        """The whole run's output from a part that has all frames: the signal ``[length]``."""
+        y, rebuilt = result
+        if keep_phase is not None:
+            keep_phase.append(rebuilt.T)
+        return self.trim(self.normalised(y))
+
+    def normalised(self, y: np.ndarray) -> np.ndarray:
+        """The part's blocks ``y`` with the ISTFT's normalisation (in place)."""
+        y *= self.inv
         return y
 
-    def framed(y):
-        return np.lib.stride_tricks.as_strided(y, shape=(n_frames, n_fft), strides=(y.strides[0] * hop, y.strides[0]),
-                                               writeable=False)
+    def trim(self, y_full: np.ndarray) -> np.ndarray:
+        """All blocks (normalised) -> the signal ``[length]`` (centring pad removed)."""
+        out = np.zeros(self.length, dtype=np.float32)
+        seg = y_full[self.pad : self.pad + self.length]
+        out[: len(seg)] = seg
+        return out
 
-    # two signal buffers, each with its frames view: (current ISTFT, previous ISTFT)
-    y_c = istft_into(np.ascontiguousarray(c.T), np.empty(blocks * hop, dtype=np.float32))
-    y_o = y_c.copy()
-    cur, old = (y_c, framed(y_c)), (y_o, framed(y_o))
-    x = np.empty((n_frames, n_fft), dtype=np.float32)
-    rebuilt = np.empty(mag_t.shape, dtype=np.complex64)
-    re, im = rebuilt.real, rebuilt.imag
-    ratio = np.empty(mag_t.shape, dtype=np.float32)
-    im2 = np.empty(mag_t.shape, dtype=np.float32)
-    for _ in range(n_iter):
-        # old <- cur - beta * old, so that (1 + a) * old is the ISTFT of t (1 + a is in wa)
-        y_o = old[0]
-        y_o *= beta
-        np.subtract(cur[0], y_o, out=y_o)
-        # STFT of t, then the magnitude projection c = mag * rebuilt / (|rebuilt| + eps)
-        np.multiply(old[1], wa, out=x)
-        np.fft.rfft(x, axis=1, out=rebuilt)
-        np.multiply(re, re, out=ratio)
-        np.multiply(im, im, out=im2)
-        ratio += im2
-        np.sqrt(ratio, out=ratio)
-        ratio += _EPS
-        np.divide(mag_t, ratio, out=ratio)
-        # rebuilt *= ratio, as two real products (complex64 * float32 casts, 2x slower in wasm)
-        np.multiply(re, ratio, out=re)
-        np.multiply(im, ratio, out=im)
-        # old <- ISTFT of the new c; it becomes the current one and the current one the old
-        istft_into(rebuilt, y_o)
-        cur, old = old, cur
-    if keep_phase is not None:
-        keep_phase.append(rebuilt.T)
-    y_c = cur[0]
-    y_c *= inv
-    out = np.zeros(length, dtype=np.float32)
-    seg = y_c[pad : pad + length]
-    out[: len(seg)] = seg
-    return out
+
+def split_frames(n_frames: int, parts: int = 2) -> list[tuple[int, int]]:
+    """``parts`` contiguous frame ranges of near-equal size covering ``[0, n_frames)``."""
+    edges = [round(k * n_frames / parts) for k in range(parts + 1)]
+    return [(a, b) for a, b in zip(edges, edges[1:])]
+
+
+def split_join(p: StftParams, n_frames: int, length: int, alpha, results) -> tuple[np.ndarray, np.ndarray]:
+    """Joins two parts' results (``[(f0, f1, (signal, rebuilt)), ...]`` in frame order):
+    the signal ``[length]`` and the last complex spectrogram ``[bins, frames]``."""
+    hop = p.hop_length
+    r = p.n_fft // hop
+    y = np.empty((n_frames + r - 1) * hop, dtype=np.float32)
+    spec = []
+    for f0, f1, (part_y, rebuilt) in results:
+        part = Part(p, n_frames, length, alpha, f0, f1)
+        part.normalised(part_y)
+        y[f0 * hop : f0 * hop + len(part_y)] = part_y  # the shared blocks are equal in both
+        spec.append(rebuilt)
+    whole = Part.whole(p, n_frames, length, alpha)
+    return whole.trim(y), np.concatenate(spec, axis=0).T
+
+
+def split_runs(mag: np.ndarray, p: StftParams, length: int | None, n_iter: int, momentum: float,
+               init="gradient", seed: int = 0):
+    """The pieces of a :func:`griffin_lim` run in two parts (one per worker): the parts'
+    frame ranges, generators (:meth:`Part.steps`) and what :func:`split_join` needs. ``None``
+    where the run cannot be split (the classic loop's settings, or too few frames)."""
+    mag = np.asarray(mag, dtype=np.float32)
+    p = _frames_params(p, mag.shape[1])
+    length = p.length if length is None else length
+    alpha = np.float32(momentum)
+    r = p.n_fft // p.hop_length
+    if not n_iter or p.n_fft % p.hop_length or 1 + alpha <= 0 or mag.shape[1] < 4 * r:
+        return None
+    c = mag * initial_phase(mag, init, seed, p)
+    runs = []
+    for f0, f1 in split_frames(mag.shape[1]):
+        part = Part(p, mag.shape[1], length, alpha, f0, f1)
+        runs.append((f0, f1, part, mag[:, f0:f1], c[:, f0:f1]))
+    return p, length, alpha, runs
+
+
+def run_in_turn(gens: list) -> list:
+    """Runs two :meth:`Part.steps` generators to the end in this thread, passing each the
+    other's shared sums: what two workers do side by side (tests, and the reference)."""
+    a, b = gens
+    ma, mb = next(a), next(b)
+    while True:
+        try:
+            ma_next = a.send(mb)
+        except StopIteration as done_a:
+            try:
+                b.send(ma)
+            except StopIteration as done_b:
+                return [done_a.value, done_b.value]
+            raise RuntimeError("the parts stopped after different numbers of exchanges") from None
+        mb = b.send(ma)
+        ma = ma_next
 
 
 def spectral_convergence(mag: np.ndarray, x: np.ndarray, p: StftParams) -> float:

@@ -1,0 +1,31 @@
+// The phase helper: a second Python worker (py/phase_helper.py) that does half of every
+// Griffin-Lim run on another core, exchanging with the Python worker through shared memory
+// (py/intellimixer/cores.py). Started once the app is ready, so that it costs the start
+// nothing; until it is up, and wherever it cannot run, the Python worker does all the work.
+
+import { pyWorker } from "./boot.js";
+
+// Whether this page can run it: shared memory needs cross-origin isolation, and a second
+// core is what it is for. `setting` is config.json's `phase_helper` ("auto" or "off").
+export function helperWanted(setting) {
+  return setting !== "off" && globalThis.crossOriginIsolated === true && (navigator.hardwareConcurrency || 1) >= 2;
+}
+
+// Starts the helper and hands its shared buffer to `worker` (the Python worker); resolves
+// true once the Python worker has it, false where the helper is not wanted or failed to start.
+export async function startPhaseHelper(worker, setting) {
+  if (!helperWanted(setting)) return false;
+  try {
+    const helper = await pyWorker("py/phase_helper.py");
+    const sab = await new Promise((resolve, reject) => {
+      helper.addEventListener("message", (e) => { if (e.data?.imx_phase_sab) resolve(e.data.imx_phase_sab); });
+      helper.addEventListener("error", reject);
+      helper.postMessage({ imx_phase_start: true });
+    });
+    worker.postMessage({ imx_phase_sab: sab });
+    return true;
+  } catch (err) {
+    console.warn("intellimixer: the phase helper did not start; phase reconstruction stays on one core:", err);
+    return false;
+  }
+}
