@@ -150,3 +150,37 @@ def test_short_runs_stay_on_one_core():
     split = cores.Splitter(main)
     assert split(_mag(), P, N, cores.MIN_ITER - 1, 0.99, "gradient", 0, None) is None
     assert split.alive and main.get("job") == 0  # nothing was asked of the helper
+
+
+def test_a_failing_helper_is_left_at_once_and_serves_the_next_run(monkeypatch):
+    """A job the helper cannot do: the Python worker hears so at once (not after the time
+    limit) and runs alone; the helper, still serving, does the next job right (both sides
+    count that job's exchanges afresh)."""
+    import time
+
+    main, helper = _channel_pair()
+    threading.Thread(target=cores.serve, args=(helper,), daemon=True).start()
+    monkeypatch.setattr(cores, "WAIT_MS", 20_000)
+    real_steps = phase.Part.steps
+
+    def steps_failing_after_one_exchange(self, mag, c, n_iter, alpha):
+        gen = real_steps(self, mag, c, n_iter, alpha)
+        sums = next(gen)
+        theirs = yield sums
+        if self.f0 > 0:  # the helper's part
+            raise RuntimeError("helper broke")
+        sums = gen.send(theirs)
+        while True:
+            sums = gen.send((yield sums))
+
+    mag = _mag(3)
+    ref = phase.griffin_lim(mag, P, N, n_iter=12)
+    split = cores.Splitter(main)
+    monkeypatch.setattr(phase.Part, "steps", steps_failing_after_one_exchange)
+    t = time.perf_counter()
+    assert split(mag, P, N, 12, 0.99, "gradient", 0, None) is None
+    assert time.perf_counter() - t < 2.0 and not split.alive
+    monkeypatch.setattr(phase.Part, "steps", real_steps)
+    again = cores.Splitter(main)
+    y = again(mag, P, N, 12, 0.99, "gradient", 0, None)
+    assert y is not None and np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()

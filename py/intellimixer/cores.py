@@ -31,7 +31,7 @@ _HEADER_WORDS = 32
 # control words: job sequence (page-wide), job done (= its sequence; minus it on failure), the
 # exchange counters of each side, and the job's parameters
 _W = {"job": 0, "done": 1, "ex_main": 2, "ex_help": 3, "n_fft": 4, "hop": 5, "window": 6, "center": 7,
-      "n_frames": 8, "length": 9, "f0": 10, "f1": 11, "n_iter": 12, "shared": 13, "bins": 14}
+      "n_frames": 8, "length": 9, "f0": 10, "f1": 11, "n_iter": 12, "shared": 13, "bins": 14, "ex0": 15}
 _F_ALPHA = 0  # float words after the header
 _DATA = _HEADER_WORDS + 4
 
@@ -55,19 +55,28 @@ class Channel:
         self.atomics.store(self.ints, _W[word], int(value))
         self.atomics.notify(self.ints, _W[word])
 
-    def wait_for(self, word: str, at_least: int, limit_ms: float | None = None) -> bool:
-        """Blocks until ``word >= at_least`` (False after ``limit_ms``, default :data:`WAIT_MS`)."""
+    def wait_for(self, word: str, at_least: int, limit_ms: float | None = None, failed=None) -> bool:
+        """Blocks until ``word >= at_least``; False after ``limit_ms`` (default :data:`WAIT_MS`)
+        or as soon as ``failed()`` is true."""
         import time
 
         end = time.monotonic() + (WAIT_MS if limit_ms is None else limit_ms) / 1000
         while True:
             now = self.get(word)
-            if now >= at_least or now == -at_least:  # ("done" is minus the job where it failed)
-                return now >= at_least
+            if now >= at_least:
+                return True
+            if now == -at_least or (failed is not None and failed()):  # ("done": minus a failed job)
+                return False
             left = end - time.monotonic()
             if left <= 0:
                 return False
             self.atomics.wait(self.ints, _W[word], now, max(1.0, left * 1000))
+
+    def fail(self, job: int) -> None:
+        """The helper's word that ``job`` failed, waking the Python worker wherever it waits."""
+        self.put("done", -job)
+        for word in ("done", "ex_help"):
+            self.atomics.notify(self.ints, _W[word])
 
     def put_float(self, at: int, value: float) -> None:
         self.floats.subarray(_HEADER_WORDS + at, _HEADER_WORDS + at + 1).assign(np.array([value], np.float32))
@@ -102,17 +111,17 @@ def _layout(shared: int, bins: int, frames: int, blocks_samples: int) -> dict:
     return at
 
 
-def _exchange(steps, ch: Channel, me: str, other: str, mine_at: int, theirs_at: int, count: list):
+def _exchange(steps, ch: Channel, me: str, other: str, mine_at: int, theirs_at: int, count: list, failed=None):
     """Drives a :meth:`~intellimixer.phase.Part.steps` generator, exchanging through ``ch``;
     ``count`` holds this side's running exchange number. Returns its result, or None if the
-    other side did not answer in time."""
+    other side did not answer in time (or ``failed()``)."""
     try:
         sums = next(steps)
         while True:
             count[0] += 1
             ch.write(mine_at[count[0] % 2], sums)
             ch.bump(me, count[0])
-            if not ch.wait_for(other, count[0]):
+            if not ch.wait_for(other, count[0], failed=failed):
                 steps.close()
                 return None
             theirs = np.empty_like(sums)
@@ -132,7 +141,6 @@ class Splitter:
         self.alive = True
         self.last_split = False  # whether the last run was split (the worker reports it)
         self.job = ch.get("job")
-        self.count = [ch.get("ex_main")]
 
     def __call__(self, mag, p, length, n_iter, momentum, init, seed, keep_phase):
         self.last_split = False
@@ -161,10 +169,14 @@ class Splitter:
                             ("center", int(p.center)), ("n_frames", mag.shape[1]), ("length", length), ("f0", b0),
                             ("f1", b1), ("n_iter", n_iter), ("shared", shared), ("bins", bins)):
             ch.put(word, value)
+        # both sides count this job's exchanges from here (whatever an earlier failure left)
+        count = [max(ch.get("ex_main"), ch.get("ex_help"))]
+        ch.put("ex0", count[0])
         self.job += 1
         ch.bump("job", self.job)
+        job = self.job
         mine = _exchange(part_a.steps(mag_a, c_a, n_iter, alpha), ch, "ex_main", "ex_help", at["mine"], at["theirs"],
-                         self.count)
+                         count, failed=lambda: ch.get("done") == -job)
         if mine is None or not ch.wait_for("done", self.job):
             self.alive = False  # (a late helper could still write: it is not asked again)
             return None
@@ -184,30 +196,41 @@ def serve(ch: Channel, ready=None) -> None:
     ``ready()`` is called once it has read where the counters stand (then the Python worker
     may start splitting)."""
     job = ch.get("job")
-    count = [ch.get("ex_help")]
     if ready is not None:
         ready()
     while True:
         if not ch.wait_for("job", job + 1, 60_000):
             continue
         job = ch.get("job")
-        get = ch.get
-        p = spectral.StftParams(n_fft=get("n_fft"), hop_length=get("hop"), window=spectral.WINDOWS[get("window")],
-                                center=bool(get("center")), n_bins=get("bins") - 1, n_frames=get("n_frames"))
-        f0, f1, bins, shared = get("f0"), get("f1"), get("bins"), get("shared")
-        alpha = ch.get_float(_F_ALPHA)
-        part = phase.Part(p, p.n_frames, get("length"), alpha, f0, f1)
-        at = _layout(shared, bins, f1 - f0, (f1 - f0 + part.r - 1) * p.hop_length)
-        mag_t = np.empty((f1 - f0, bins), dtype=np.float32)
-        c_t = np.empty((f1 - f0, bins), dtype=np.complex64)
-        ch.read(at["mag"], mag_t)
-        ch.read(at["c"], c_t)
-        out = _exchange(part.steps(mag_t.T, c_t.T, get("n_iter"), alpha), ch, "ex_help", "ex_main", at["theirs"],
-                        at["mine"], count)
-        if out is None:
-            ch.bump("done", -job)
-            continue
-        y, rebuilt = out
-        ch.write(at["y"], y)
-        ch.write(at["rebuilt"], rebuilt)
-        ch.bump("done", job)
+        try:
+            _serve_one(ch, job)
+        except Exception as exc:  # noqa: BLE001 - the Python worker then runs alone; this one waits for the next
+            import sys
+
+            print(f"intellimixer phase helper: job {job} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            ch.fail(job)
+
+
+def _serve_one(ch: Channel, job: int) -> None:
+    """The helper's part of ``job`` (its parameters and frames are in the buffer)."""
+    get = ch.get
+    p = spectral.StftParams(n_fft=get("n_fft"), hop_length=get("hop"), window=spectral.WINDOWS[get("window")],
+                            center=bool(get("center")), n_bins=get("bins") - 1, n_frames=get("n_frames"))
+    f0, f1, bins, shared = get("f0"), get("f1"), get("bins"), get("shared")
+    alpha = ch.get_float(_F_ALPHA)
+    part = phase.Part(p, p.n_frames, get("length"), alpha, f0, f1)
+    at = _layout(shared, bins, f1 - f0, (f1 - f0 + part.r - 1) * p.hop_length)
+    mag_t = np.empty((f1 - f0, bins), dtype=np.float32)
+    c_t = np.empty((f1 - f0, bins), dtype=np.complex64)
+    ch.read(at["mag"], mag_t)
+    ch.read(at["c"], c_t)
+    count = [get("ex0")]
+    out = _exchange(part.steps(mag_t.T, c_t.T, get("n_iter"), alpha), ch, "ex_help", "ex_main", at["theirs"],
+                    at["mine"], count)
+    if out is None:
+        ch.fail(job)
+        return
+    y, rebuilt = out
+    ch.write(at["y"], y)
+    ch.write(at["rebuilt"], rebuilt)
+    ch.bump("done", job)
