@@ -6,8 +6,9 @@ default model's phase settings (the phase-gradient start and its iteration count
 split by frames as the web app runs it on two cores (its two halves run one after the other
 here, so its time is not the browser's), ours as it was before (random start, 32
 iterations), and librosa with its defaults (random start, 32 iterations); each random
-start is seeded per file, so quality is compared as the mean over many files. Prints a table and the ratios against librosa; goal: spectral-convergence ratio
-<= 0.91 (what the random-start 32-iteration version reached) and time ratio <= 1.
+start is seeded per file, so quality is compared as the mean over many files. Prints a
+table and the ratios against librosa; goal: spectral-convergence ratio <= 0.91 (what the
+random-start 32-iteration version reached) and time ratio <= 1.
 
     python benchmarks/engine.py [--files 24] [--repeat 3] [--json out.json]
 """
