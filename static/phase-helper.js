@@ -11,21 +11,33 @@ export function helperWanted(setting) {
   return setting !== "off" && globalThis.crossOriginIsolated === true && (navigator.hardwareConcurrency || 1) >= 2;
 }
 
+// The longest the helper may take to start (its Pyodide and numpy: ~2 s on a 2-core machine).
+const START_LIMIT_MS = 60_000;
+
 // Starts the helper and hands its shared buffer to `worker` (the Python worker); resolves
-// true once the Python worker has it, false where the helper is not wanted or failed to start.
+// true once the Python worker has it, false where the helper is not wanted or failed to start
+// (then the Python worker works alone, as before: nothing is shown but a console line).
 export async function startPhaseHelper(worker, setting) {
   if (!helperWanted(setting)) return false;
+  let helper = null;
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`not up after ${START_LIMIT_MS / 1000} s`)), START_LIMIT_MS);
+  });
   try {
-    const helper = await pyWorker("py/phase_helper.py");
-    const sab = await new Promise((resolve, reject) => {
+    helper = await Promise.race([pyWorker("py/phase_helper.py"), late]);
+    const sab = await Promise.race([late, new Promise((resolve, reject) => {
       helper.addEventListener("message", (e) => { if (e.data?.imx_phase_sab) resolve(e.data.imx_phase_sab); });
       helper.addEventListener("error", reject);
       helper.postMessage({ imx_phase_start: true });
-    });
+    })]);
     worker.postMessage({ imx_phase_sab: sab });
     return true;
   } catch (err) {
+    helper?.terminate();
     console.warn("intellimixer: the phase helper did not start; phase reconstruction stays on one core:", err);
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

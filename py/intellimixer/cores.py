@@ -111,8 +111,10 @@ def _layout(shared: int, bins: int, frames: int, blocks_samples: int) -> dict:
     return at
 
 
-def _exchange(steps, ch: Channel, me: str, other: str, mine_at: int, theirs_at: int, count: list, failed=None):
-    """Drives a :meth:`~intellimixer.phase.Part.steps` generator, exchanging through ``ch``;
+def _exchange(steps, ch: Channel, me: str, other: str, mine_at: tuple[int, int], theirs_at: tuple[int, int],
+              count: list, failed=None):
+    """Drives a :meth:`~intellimixer.phase.Part.steps` generator, exchanging through ``ch``
+    (this side writes its sums at ``mine_at``'s slots, reads the other's at ``theirs_at``'s);
     ``count`` holds this side's running exchange number. Returns its result, or None if the
     other side did not answer in time (or ``failed()``)."""
     try:
