@@ -1,6 +1,6 @@
 """PyScript worker entry of the phase helper: the second core's half of each Griffin-Lim run
-(:mod:`intellimixer.cores`). The page starts it once the app is ready (where the page is
-cross-origin isolated and has two cores or more) and sends it ``imx_phase_start``; it then
+(:mod:`intellimixer.cores`). The page starts it once the app is ready and quiet (where the page
+is cross-origin isolated and has two cores or more) and sends it ``imx_phase_start``; it then
 makes the shared buffer, hands it to the page (which passes it to the Python worker) and
 serves runs for as long as the page lives: this worker does nothing else.
 """

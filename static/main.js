@@ -260,7 +260,13 @@ function onSound({ reply, op, ms, more }) {
   share.replace(history.show(r.number), mapView.scrub.active, true);
   sessions.schedule();
   if (!more) setStatus(msg("generated", { number: r.number, ms: ms.toFixed(0) }), "ready");
-  if (played) player.watchSilent(() => { if (!jobs.current) setStatus(msg("audio_suspended", { number: r.number }), "warn"); });
+  if (played) {
+    const warning = msg("audio_suspended", { number: r.number });
+    player.watchSilent(() => { if (!jobs.current) setStatus(warning, "warn"); }, () => {
+      // (audio started late after all: the warning goes, unless something else was said since)
+      if ($("status-message").textContent === warning) setStatus(msg("generated", { number: r.number, ms: ms.toFixed(0) }), "ready");
+    });
+  }
 }
 
 // A point passed while dragging: played (crossfaded with the last), not kept.
@@ -451,8 +457,9 @@ async function start() {
   applyLimits();
   await jobs.run("job_starting", () => boot());
   timings.ready = performance.now();
-  // the second core's half of phase reconstruction, started now that the start is over
-  window.intellimixer.phaseHelper = app.worker ? startPhaseHelper(app.worker, app.config?.phase_helper) : Promise.resolve(false);
+  // the second core's half of phase reconstruction, started once the page is quiet
+  const busy = () => Boolean(jobs.current || document.body.dataset.generating);
+  window.intellimixer.phaseHelper = app.worker ? startPhaseHelper(app.worker, app.config?.phase_helper, busy) : Promise.resolve(false);
   // the last session comes back (what it holds is already usable while it does)
   if (models.model) await jobs.run("job_restore", () => sessions.start());
   document.body.dataset.ready = models.model ? "1" : "0";

@@ -1,7 +1,8 @@
 // The phase helper: a second Python worker (py/phase_helper.py) that does half of every
 // Griffin-Lim run on another core, exchanging with the Python worker through shared memory
-// (py/intellimixer/cores.py). Started once the app is ready, so that it costs the start
-// nothing; until it is up, and wherever it cannot run, the Python worker does all the work.
+// (py/intellimixer/cores.py). Started once the app is ready and quiet (its boot takes a core
+// for ~2 s: not beside the start, a job or a sound being made); until it is up, and wherever
+// it cannot run, the Python worker does all the work.
 
 import { pyWorker } from "./boot.js";
 
@@ -13,12 +14,26 @@ export function helperWanted(setting) {
 
 // The longest the helper may take to start (its Pyodide and numpy: ~2 s on a 2-core machine).
 const START_LIMIT_MS = 60_000;
+// How long the page must have been quiet (`busy()` false) before the helper starts.
+const QUIET_MS = 1000;
 
-// Starts the helper and hands its shared buffer to `worker` (the Python worker); resolves
-// true once the Python worker has it, false where the helper is not wanted or failed to start
-// (then the Python worker works alone, as before: nothing is shown but a console line).
-export async function startPhaseHelper(worker, setting) {
+function whenQuiet(busy) {
+  return new Promise((resolve) => {
+    let since = performance.now();
+    const timer = setInterval(() => {
+      if (busy()) since = performance.now();
+      else if (performance.now() - since >= QUIET_MS) { clearInterval(timer); resolve(); }
+    }, 100);
+  });
+}
+
+// Starts the helper once `busy()` (a long job or a sound being made) has been false for
+// QUIET_MS, and hands its shared buffer to `worker` (the Python worker); resolves true once
+// the Python worker has it, false where the helper is not wanted or failed to start (then
+// the Python worker works alone, as before: nothing is shown but a console line).
+export async function startPhaseHelper(worker, setting, busy = () => false) {
   if (!helperWanted(setting)) return false;
+  await whenQuiet(busy);
   let helper = null;
   let timer;
   const late = new Promise((resolve, reject) => {

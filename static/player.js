@@ -27,13 +27,23 @@ export class Player {
 
   // Calls onSilent() when the AudioContext is still not running SILENT_CHECK_MS after a voice
   // started (the browser refused to start audio, or there is no output device); once until audio
-  // has run again.
-  watchSilent(onSilent) {
+  // has run again. Should it start running after all (a slow output device, a busy machine),
+  // onRunning() is called then, so that the warning does not outlive its cause.
+  watchSilent(onSilent, onRunning = () => {}) {
     const ctx = this.ctx;
     if (!ctx || ctx.state === "running") { this.silentWarned = false; return; }
     setTimeout(() => {
       if (ctx.state === "running") { this.silentWarned = false; return; }
-      if (!this.silentWarned) { this.silentWarned = true; onSilent(); }
+      if (this.silentWarned) return;
+      this.silentWarned = true;
+      onSilent();
+      const started = () => {
+        if (ctx.state !== "running") return;
+        ctx.removeEventListener("statechange", started);
+        this.silentWarned = false;
+        onRunning();
+      };
+      ctx.addEventListener("statechange", started);
     }, SILENT_CHECK_MS);
   }
 
