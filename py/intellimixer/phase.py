@@ -10,6 +10,10 @@ phase-gradient heuristic of Průša, Balazs & Søndergaard ("A noniterative meth
 reconstruction of phase from STFT magnitude", IEEE/ACM TASLP 2017) along time, so fast
 Griffin-Lim starts from a phase whose partials already advance at their own frequencies;
 it reaches in 16-20 iterations what a random start reaches in 32 (``benchmarks/engine.py``).
+
+The loop can be split by frames (:class:`Part`) between two workers that exchange a few
+hundred samples per iteration: the web app does so on two cores (:mod:`intellimixer.cores`,
+:func:`use_splitter`), with the same result to float rounding.
 """
 from __future__ import annotations
 
@@ -188,8 +192,8 @@ def _fgla_windows(name: str, n_fft: int, hop: int, n_frames: int, length: int, p
 
 def _fgla_loop(mag: np.ndarray, c: np.ndarray, p: StftParams, length: int, n_iter: int, alpha,
                keep_phase: list | None = None) -> np.ndarray:
-    """The fast Griffin-Lim loop of :func:`griffin_lim`, on all frames in this thread (see
-    :func:`_fgla_part`, which it runs without a neighbour). Returns the signal ``[length]``."""
+    """The fast Griffin-Lim loop of :func:`griffin_lim`, on all frames in this thread: the
+    :meth:`Part.steps` of a part that has them all (no neighbour). Returns the signal ``[length]``."""
     part = Part.whole(p, mag.shape[1], length, alpha)
     return part.finish(run_alone(part.steps(mag, c, n_iter, alpha)), keep_phase)
 
