@@ -73,15 +73,10 @@ def main() -> None:
         sys.exit("no input: apt-get install hydrogen-drumkits")
     app = f"ours: {m.phase.init} start, {m.phase.n_iter} it."
 
-    def two_cores(mag, k):
-        """The web app's run on two cores (intellimixer.cores), its halves run in turn here."""
-        pp, n, alpha, parts = phase.split_runs(mag, p, length, m.phase.n_iter, 0.99, m.phase.init)
-        res = phase.run_in_turn([part.steps(mg, c, m.phase.n_iter, alpha) for _, _, part, mg, c in parts])
-        return phase.split_join(pp, mag.shape[1], n, alpha, [(f0, f1, r) for (f0, f1, *_), r in zip(parts, res)])[0]
-
     runs = {
         app: lambda mag, k: phase.griffin_lim(mag, p, length, n_iter=m.phase.n_iter, momentum=0.99, init=m.phase.init),
-        "ours, split for two cores (in turn here)": two_cores,
+        "ours, split for two cores (in turn here)": lambda mag, k: phase.split_in_turn(
+            mag, p, length, n_iter=m.phase.n_iter, momentum=0.99, init=m.phase.init)[0],
         "ours before: random start, 32 it.": lambda mag, k: phase.griffin_lim(mag, p, length, n_iter=32, momentum=0.99,
                                                                               init="random", seed=k),
         "librosa: random start, 32 it.": lambda mag, k: librosa.griffinlim(

@@ -16,7 +16,7 @@ def _on_message(event):
     if data is None or not getattr(data, "imx_phase_start", False):
         return
     sab = js.SharedArrayBuffer.new(cores.BYTES)
-    channel = cores.Channel(sab, js.Atomics, js.Int32Array, js.Float32Array)
+    channel = cores.Channel.of(sab)
 
     def ready():
         xworker.postMessage(to_js({"imx_phase_sab": sab}, dict_converter=js.Object.fromEntries))

@@ -37,7 +37,7 @@ def _on_message(event):
     if sab is not None:
         from intellimixer import cores, phase
 
-        phase.use_splitter(cores.Splitter(cores.Channel(sab, js.Atomics, js.Int32Array, js.Float32Array)))
+        phase.use_splitter(cores.Splitter(cores.Channel.of(sab)))
 
 
 xworker.onmessage = _on_message

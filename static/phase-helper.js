@@ -8,7 +8,7 @@ import { pyWorker } from "./boot.js";
 
 // Whether this page can run it: shared memory needs cross-origin isolation, and a second
 // core is what it is for. `setting` is config.json's `phase_helper` ("auto" or "off").
-export function helperWanted(setting) {
+function helperWanted(setting) {
   return setting !== "off" && globalThis.crossOriginIsolated === true && (navigator.hardwareConcurrency || 1) >= 2;
 }
 

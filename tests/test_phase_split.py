@@ -19,18 +19,12 @@ def _mag(seed=0, n=N):
     return np.abs(spectral.stft(x, P)).astype(np.float32)
 
 
-def _split_in_turn(mag, n_iter, length=N, init="gradient", seed=0):
-    p, length, alpha, runs = phase.split_runs(mag, P, length, n_iter, 0.99, init, seed)
-    res = phase.run_in_turn([part.steps(m, c, n_iter, alpha) for _, _, part, m, c in runs])
-    return phase.split_join(p, mag.shape[1], length, alpha, [(f0, f1, r) for (f0, f1, *_), r in zip(runs, res)])
-
-
 @pytest.mark.parametrize("n_iter", [1, 3, 28])
 def test_two_parts_give_the_one_worker_signal(n_iter):
     mag = _mag()
     keep = []
     ref = phase.griffin_lim(mag, P, N, n_iter=n_iter, keep_phase=keep)
-    y, spec = _split_in_turn(mag, n_iter)
+    y, spec = phase.split_in_turn(mag, P, N, n_iter)
     assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
     assert spec.shape == keep[0].shape
     assert np.abs(spec - keep[0]).max() <= 1e-4 * np.abs(keep[0]).max()
@@ -41,8 +35,8 @@ def test_a_wrong_exchange_changes_the_signal():
     test above would catch a split that lost the shared blocks)."""
     mag = _mag(1)
     ref = phase.griffin_lim(mag, P, N, n_iter=8)
-    p, length, alpha, runs = phase.split_runs(mag, P, N, 8, 0.99)
-    gens = [part.steps(m, c, 8, alpha) for _, _, part, m, c in runs]
+    _, alpha, runs = phase.split_runs(mag, P, N, 8, 0.99)
+    gens = [part.steps(m, c, 8, alpha) for part, m, c in runs]
     out = []
     for g in gens:  # each part is sent zeros instead of its neighbour's sums
         try:
@@ -51,7 +45,7 @@ def test_a_wrong_exchange_changes_the_signal():
                 sums = g.send(np.zeros_like(sums))
         except StopIteration as done:
             out.append(done.value)
-    y, _ = phase.split_join(p, mag.shape[1], length, alpha, [(f0, f1, r) for (f0, f1, *_), r in zip(runs, out)])
+    y, _ = phase.split_join([(part, r) for (part, _, _), r in zip(runs, out)])
     assert np.abs(y - ref).max() > 1e-2 * np.abs(ref).max()
 
 

@@ -16,6 +16,8 @@ complex spectrogram).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from . import phase, spectral
@@ -45,6 +47,13 @@ class Channel:
         self.atomics = atomics
         self.capacity = self.floats.length - _DATA
 
+    @classmethod
+    def of(cls, sab) -> Channel:
+        """The channel over ``sab`` with the JS globals of a Pyodide worker."""
+        import js
+
+        return cls(sab, js.Atomics, js.Int32Array, js.Float32Array)
+
     def get(self, word: str) -> int:
         return int(self.atomics.load(self.ints, _W[word]))
 
@@ -52,14 +61,12 @@ class Channel:
         self.atomics.store(self.ints, _W[word], int(value))
 
     def bump(self, word: str, value: int) -> None:
-        self.atomics.store(self.ints, _W[word], int(value))
+        self.put(word, value)
         self.atomics.notify(self.ints, _W[word])
 
     def wait_for(self, word: str, at_least: int, limit_ms: float | None = None, failed=None) -> bool:
         """Blocks until ``word >= at_least``; False after ``limit_ms`` (default :data:`WAIT_MS`)
         or as soon as ``failed()`` is true."""
-        import time
-
         end = time.monotonic() + (WAIT_MS if limit_ms is None else limit_ms) / 1000
         while True:
             now = self.get(word)
@@ -119,6 +126,7 @@ def _exchange(steps, ch: Channel, me: str, other: str, mine_at: tuple[int, int],
     other side did not answer in time (or ``failed()``)."""
     try:
         sums = next(steps)
+        theirs = np.empty_like(sums)
         while True:
             count[0] += 1
             ch.write(mine_at[count[0] % 2], sums)
@@ -126,7 +134,6 @@ def _exchange(steps, ch: Channel, me: str, other: str, mine_at: tuple[int, int],
             if not ch.wait_for(other, count[0], failed=failed):
                 steps.close()
                 return None
-            theirs = np.empty_like(sums)
             ch.read(theirs_at[count[0] % 2], theirs)
             sums = steps.send(theirs)
     except StopIteration as done:
@@ -156,8 +163,8 @@ class Splitter:
         pieces = phase.split_runs(mag, p, length, n_iter, momentum, init, seed)
         if pieces is None:
             return None
-        p, length, alpha, runs = pieces
-        (a0, a1, part_a, mag_a, c_a), (b0, b1, part_b, mag_b, c_b) = runs
+        p, alpha, ((part_a, mag_a, c_a), (part_b, mag_b, c_b)) = pieces
+        b0, b1 = part_b.f0, part_b.f1
         bins = mag.shape[0]
         shared = part_a.shared
         at = _layout(shared, bins, b1 - b0, (b1 - b0 + part_b.r - 1) * p.hop_length)
@@ -165,10 +172,10 @@ class Splitter:
             return None
         ch = self.ch
         ch.write(at["mag"], np.ascontiguousarray(mag_b.T))
-        ch.write(at["c"], np.ascontiguousarray(c_b.T.astype(np.complex64)))
+        ch.write(at["c"], np.ascontiguousarray(c_b.T))
         ch.put_float(_F_ALPHA, float(alpha))
         for word, value in (("n_fft", p.n_fft), ("hop", p.hop_length), ("window", spectral.WINDOWS.index(p.window)),
-                            ("center", int(p.center)), ("n_frames", mag.shape[1]), ("length", length), ("f0", b0),
+                            ("center", int(p.center)), ("n_frames", mag.shape[1]), ("length", part_b.length), ("f0", b0),
                             ("f1", b1), ("n_iter", n_iter), ("shared", shared), ("bins", bins)):
             ch.put(word, value)
         # both sides count this job's exchanges from here (whatever an earlier failure left)
@@ -187,7 +194,7 @@ class Splitter:
         rebuilt_b = np.empty((frames_b, bins), dtype=np.complex64)
         ch.read(at["y"], y_b)
         ch.read(at["rebuilt"], rebuilt_b)
-        y, spec = phase.split_join(p, mag.shape[1], length, alpha, [(a0, a1, mine), (b0, b1, (y_b, rebuilt_b))])
+        y, spec = phase.split_join([(part_a, mine), (part_b, (y_b, rebuilt_b))])
         if keep_phase is not None:
             keep_phase.append(spec)
         return y

@@ -370,27 +370,24 @@ def split_frames(n_frames: int, parts: int = 2) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(edges, edges[1:])]
 
 
-def split_join(p: StftParams, n_frames: int, length: int, alpha, results) -> tuple[np.ndarray, np.ndarray]:
-    """Joins two parts' results (``[(f0, f1, (signal, rebuilt)), ...]`` in frame order):
-    the signal ``[length]`` and the last complex spectrogram ``[bins, frames]``."""
-    hop = p.hop_length
-    r = p.n_fft // hop
-    y = np.empty((n_frames + r - 1) * hop, dtype=np.float32)
-    spec = []
-    for f0, f1, (part_y, rebuilt) in results:
-        part = Part(p, n_frames, length, alpha, f0, f1)
-        part.normalised(part_y)
-        y[f0 * hop : f0 * hop + len(part_y)] = part_y  # the shared blocks are equal in both
-        spec.append(rebuilt)
-    whole = Part.whole(p, n_frames, length, alpha)
-    return whole.trim(y), np.concatenate(spec, axis=0).T
+def split_join(results) -> tuple[np.ndarray, np.ndarray]:
+    """Joins two parts' results (``[(part, (signal, rebuilt)), ...]`` in frame order, as
+    :meth:`Part.steps` returns them): the signal ``[length]`` and the last complex spectrogram
+    ``[bins, frames]``."""
+    first = results[0][0]
+    y = np.empty((first.n_frames + first.r - 1) * first.hop, dtype=np.float32)
+    for part, (part_y, _) in results:
+        at = part.f0 * part.hop
+        y[at : at + len(part_y)] = part.normalised(part_y)  # the shared blocks are equal in both
+    return first.trim(y), np.concatenate([rebuilt for _, (_, rebuilt) in results], axis=0).T
 
 
 def split_runs(mag: np.ndarray, p: StftParams, length: int | None, n_iter: int, momentum: float,
                init="gradient", seed: int = 0):
-    """The pieces of a :func:`griffin_lim` run in two parts (one per worker): the parts'
-    frame ranges, generators (:meth:`Part.steps`) and what :func:`split_join` needs. ``None``
-    where the run cannot be split (the classic loop's settings, or too few frames)."""
+    """A :func:`griffin_lim` run in two parts (one per worker): ``(p, alpha, [(part, mag,
+    c), ...])``, each part's :class:`Part` with its frames of the magnitude and of the starting
+    complex spectrogram (``[bins, f1 - f0]``, for :meth:`Part.steps`). ``None`` where the run
+    cannot be split (the classic loop's settings, or too few frames)."""
     mag = np.asarray(mag, dtype=np.float32)
     p = _frames_params(p, mag.shape[1])
     length = p.length if length is None else length
@@ -399,11 +396,20 @@ def split_runs(mag: np.ndarray, p: StftParams, length: int | None, n_iter: int, 
     if not n_iter or p.n_fft % p.hop_length or 1 + alpha <= 0 or mag.shape[1] < 4 * r:
         return None
     c = mag * initial_phase(mag, init, seed, p)
-    runs = []
-    for f0, f1 in split_frames(mag.shape[1]):
-        part = Part(p, mag.shape[1], length, alpha, f0, f1)
-        runs.append((f0, f1, part, mag[:, f0:f1], c[:, f0:f1]))
-    return p, length, alpha, runs
+    runs = [(Part(p, mag.shape[1], length, alpha, f0, f1), mag[:, f0:f1], c[:, f0:f1])
+            for f0, f1 in split_frames(mag.shape[1])]
+    return p, alpha, runs
+
+
+def split_in_turn(mag: np.ndarray, p: StftParams, length: int | None, n_iter: int, momentum: float = 0.99,
+                  init="gradient", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`griffin_lim` split in two parts as the web app runs it on two cores, the parts
+    run in turn in this thread (:func:`run_in_turn`): the signal ``[length]`` and the last
+    complex spectrogram ``[bins, frames]``. For tests and benchmarks; the run must be one
+    :func:`split_runs` can split."""
+    _, alpha, runs = split_runs(mag, p, length, n_iter, momentum, init, seed)
+    results = run_in_turn([part.steps(m, c, n_iter, alpha) for part, m, c in runs])
+    return split_join([(part, res) for (part, _, _), res in zip(runs, results)])
 
 
 def run_in_turn(gens: list) -> list:
