@@ -7,6 +7,11 @@ with its buffers transferred. The operations themselves are :class:`intellimixer
 methods; onnxruntime-web is :mod:`ortweb`. Each export is built from the protocol's operation
 table, so an operation the protocol lacks cannot be exported, nor one it lists be missing.
 """
+# ruff: noqa: E402 (precompiled.use() comes before the other imports)
+from intellimixer import precompiled
+
+precompiled.use()  # (first: the standard library's modules numpy and the engine import, precompiled)
+
 import asyncio
 import sys
 import time
@@ -119,7 +124,8 @@ async def boot(config):
 
     STATE["service"] = Service(cfg, open_backend=_open_backend, fetch_bytes=_fetch_bytes,
                                onnx_pb=_onnx_pb if cfg.get("onnx_pb2_url") else None)
-    return {"numpy": np.__version__, "python": sys.version.split()[0], "threads": threads, **timings}
+    return {"numpy": np.__version__, "python": sys.version.split()[0], "threads": threads, **timings,
+            "stdlib_compiled": precompiled.compiled_from_source()}
 
 
 async def _onnx_pb():

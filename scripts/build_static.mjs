@@ -107,7 +107,8 @@ const runtime = {
 // instead of one per file after Python is up. With each source its bytecode, compiled by the
 // Python the page runs (Pyodide's) and checked against the source by hash when imported: the
 // worker then skips compiling them at start-up (measured: importing the engine 218 -> 137 ms
-// in Pyodide), and a file whose source changed is compiled afresh, never used stale.
+// in Pyodide), and a file whose source changed is compiled afresh, never used stale. Likewise
+// the standard library's modules it imports as it starts (py/intellimixer/precompiled.py).
 const { loadPyodide } = await import(join(nm, "pyodide", "pyodide.mjs"));
 const py = await loadPyodide({ indexURL: join(nm, "pyodide") + "/" });
 py.FS.mkdirTree("/src");
@@ -129,6 +130,12 @@ with zipfile.ZipFile("/out/engine.zip", "w", zipfile.ZIP_DEFLATED) as z:
         py_compile.compile("/src/" + rel, cfile="/tmp/x.pyc", dfile="/home/pyodide/" + rel, doraise=True,
                            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
         z.write("/tmp/x.pyc", pyc)
+    # the standard library's modules the worker imports as it starts, precompiled (intellimixer.precompiled)
+    sys.path.insert(0, "/src")
+    from intellimixer import precompiled
+    stdlib = next(p for p in sys.path if p.endswith(".zip"))
+    precompiled.write_zip(stdlib, "/tmp/" + precompiled.archive_name())
+    z.write("/tmp/" + precompiled.archive_name(), precompiled.archive_name())
 `);
 total += statSync(join(out, "engine.zip")).size;
 // What a first visit downloads, in bytes, so the boot can say it up front: the sound engine

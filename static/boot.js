@@ -88,14 +88,28 @@ async function startPython() {
 const python = startPython();
 python.catch(() => {}); // (main.js reports it)
 
+// Pyodide's interpreter is up (PyScript's "py:progress" event that says so: a cross-origin
+// isolated page gets its worker's progress; elsewhere, once the Python worker is up). That is
+// ~0.1 s before the worker's own start-up (PyScript's files, worker.py's imports) is done.
+const PYODIDE_UP = "Loaded interpreter";
+const pyodideUp = new Promise((resolve) => {
+  const seen = (e) => {
+    if (e.detail !== PYODIDE_UP) return;
+    removeEventListener("py:progress", seen);
+    resolve();
+  };
+  addEventListener("py:progress", seen);
+  python.finally(() => { removeEventListener("py:progress", seen); resolve(); }).catch(() => {});
+});
+
 // When the default model's sessions open (its files download at once either way). On two cores
-// or fewer, once Python is up: opening them beside Pyodide's boot (instantiating onnxruntime-web's
+// or fewer, once Pyodide is up: opening them beside Pyodide's boot (instantiating onnxruntime-web's
 // WebAssembly, its first runs: ~0.8 s of CPU) delays Python's start by ~0.4 s there, more than
 // it saves; onnxruntime-web's files are prefetched meanwhile (at low priority). Measured on a
 // 2-core machine, 2026-12-03, 8 cold boots each, two sets: ready 4.23 / 3.88 s against 4.36 /
 // 4.01 s opening them at once (bare Pyodide + numpy 3.06 / 2.95 s).
 const onnxWaitsForPython = (navigator.hardwareConcurrency || 1) <= 2;
 if (onnxWaitsForPython) linkWhenKnown("prefetch", "ort", (runtime) => runtime.ort_start, { crossOrigin: "anonymous" });
-(onnxWaitsForPython ? python : files).finally(() => ortWorker.postMessage({ op: "open" })).catch(() => {});
+(onnxWaitsForPython ? pyodideUp : files).finally(() => ortWorker.postMessage({ op: "open" })).catch(() => {});
 
 export const early = { files, ortWorker, python };

@@ -29,7 +29,7 @@ import { WorkerClient } from "./worker-client.js";
 const $ = (id) => document.getElementById(id);
 const timings = {}; // ms since the page's navigation started
 const stats = { ...newStats(), fade_ms: FADE_S * 1000 };
-const app = { config: null, client: null, worker: null };
+const app = { config: null, client: null, worker: null, booted: null }; // booted: the worker's boot reply
 let mapView, scheduler, player, sources, history, share, models, exporter, sessions, packs, midi;
 
 // --- boot --------------------------------------------------------------------------------
@@ -107,6 +107,7 @@ async function bootSteps(protocol, config, runtime, progress) {
     onnx_backend: new URLSearchParams(location.search).get("backend") || config.onnx_backend || "auto",
   });
   if (!booted.ok) { setStatus(booted.error, "error"); models.none(); return; }
+  app.booted = booted;
   timings.runtimes = performance.now();
   timings.numpy_after_python = 1000 * booted.numpy_s;
   timings.ort_after_python = 1000 * booted.ort_s;
@@ -441,6 +442,7 @@ function exposeForTests() {
     stats,
     resetStats() { Object.assign(stats, newStats(), { fade_ms: FADE_S * 1000 }); },
     timings,
+    get booted() { return app.booted; },
     cursor: () => ({ ...mapView.cursor }),
     views: () => drawn,
     points: () => (mapView.map?.points || []).map((p) => {

@@ -7,11 +7,13 @@
 let port = null;
 let nextId = 1;
 const waiting = new Map(); // id -> {resolve, reject}
+const files = new Map(); // url -> Uint8Array: files the onnxruntime-web worker sent unasked
 
 // The port the page handed to this worker (its other end is the onnxruntime-web worker).
 export function connect(messagePort) {
   port = messagePort;
   port.onmessage = ({ data }) => {
+    if (data.op === "file") { files.set(data.url, data.data); return; }
     const w = waiting.get(data.id);
     if (!w) return;
     waiting.delete(data.id);
@@ -71,6 +73,8 @@ class RemoteSession {
 // A copy of a file the onnxruntime-web worker downloaded ahead of time (the default model's
 // manifest and parts), or undefined (None in Python).
 export async function cached(url) {
+  const sent = files.get(url);
+  if (sent) { files.delete(url); return sent; }
   return (await call({ op: "cached", url })).data ?? undefined;
 }
 

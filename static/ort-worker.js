@@ -14,11 +14,14 @@
 //                   {id, op: "run", session, feeds}           -> {id, ok, outputs: {name: {data, dims}}}
 //                   {id, op: "release", session}              -> {id, ok}
 //                   {id, op: "cached", url}                   -> {id, ok, data: Uint8Array | null}
+//   to the port, unasked: {op: "file", url, data}   a file the preload downloaded (below)
 // A "create" whose kind and model bytes equal a preloaded part's gets that session, and with
 // it `warmed`: the dims of the run the preload made on zeros of its declared input shapes (the
-// Python worker's smoke test reads them instead of running the model again). "cached" hands
-// over a copy of a file the preload downloaded (the manifest, a model file), once, so the
-// Python worker does not download the default model a second time.
+// Python worker's smoke test reads them instead of running the model again). A copy of each
+// file the preload downloads (the manifest, a model file) goes to the port as soon as it is
+// there, once, so the Python worker neither downloads the default model a second time nor
+// waits for it behind this worker's session opening; "cached" hands over one the port has
+// not had yet (its download still under way).
 
 const env = { base: null, threads: 1 };
 let configured;
@@ -30,6 +33,7 @@ const downloads = new Map(); // absolute URL -> promise of the preload's Uint8Ar
 let openNow;
 const openGate = new Promise((resolve) => { openNow = resolve; }); // the page's "open"
 let nextId = 1;
+let pyPort = null; // the Python worker's end
 
 function runtime(kind) {
   if (!modules.has(kind)) {
@@ -137,6 +141,7 @@ async function preload(manifestUrl) {
       });
       p.catch(() => {}); // (the Python worker downloads it again and reports the error)
       downloads.set(url, p);
+      p.then(() => { if (pyPort) handOver(url); }, () => {});
     }
     return downloads.get(url);
   };
@@ -154,8 +159,17 @@ async function preload(manifestUrl) {
   });
 }
 
-// A copy of a file the preload downloaded, or null; handed over once (the preload keeps the
-// model files' own bytes until their sessions are claimed, to match "create" against).
+// A file the preload downloaded, sent to the Python worker unasked (a copy: the preload keeps
+// the model files' own bytes until their sessions are claimed, to match "create" against).
+async function handOver(url) {
+  const download = downloads.get(url);
+  if (!download) return;
+  downloads.delete(url);
+  const data = (await download).slice();
+  pyPort.postMessage({ op: "file", url, data }, [data.buffer]);
+}
+
+// A copy of a file the preload downloaded, or null; handed over once.
 async function cached(url) {
   const download = downloads.get(url);
   downloads.delete(url);
@@ -167,6 +181,8 @@ async function cached(url) {
 }
 
 function serve(port) {
+  pyPort = port;
+  for (const [url, download] of downloads) download.then(() => handOver(url), () => {});
   port.onmessage = async ({ data: m }) => {
     const transfer = [];
     let reply;

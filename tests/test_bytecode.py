@@ -1,7 +1,8 @@
 """The build's engine zip (static/vendor/engine.zip, scripts/build_static.mjs) holds every file
 of py/pyscript.json as it is, and its bytecode is used by the worker's Python where PyScript
 unpacks it, never when stale: tests/js/check_bytecode.mjs imports engine modules in Pyodide
-(node) with and without a change to their source."""
+(node) with and without a change to their source, and the standard library's modules the worker
+imports as it starts (py/intellimixer/precompiled.py) from the zip's archive of their bytecode."""
 from __future__ import annotations
 
 import json
@@ -23,5 +24,16 @@ def test_bytecode_is_used_and_never_stale():
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["compiled_unchanged"] == []  # strings, protocol, backends: all from the zip
     assert out["compiled_after_change"] == ["backends.py"]  # its source changed: compiled afresh
+    # the standard library's start-up modules: from the build's archive, and from its bytecode
+    # (whose code keeps the standard library's own file names; compiled from the archive's
+    # sources, it would name the archive)
+    assert out["precompiled_used"] is True
+    archive = "/home/pyodide/" + out["archive"] + "/"
+    for name, got in out["stdlib"].items():
+        assert got["origin"].startswith(archive), name
+        if got["code_file"] is not None:
+            assert got["code_file"] == "/lib/python313.zip/" + got["origin"][len(archive):-1], name
+    assert sum(got["code_file"] is not None for got in out["stdlib"].values()) >= 5
+    assert out["stdlib_compiled"] == []
     listed = json.loads((ROOT / "py" / "pyscript.json").read_text())["files"]
     assert out["listed"] == len(listed) and out["differ"] == []  # every file, the same bytes

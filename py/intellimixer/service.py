@@ -49,10 +49,11 @@ class Service:
         manifest = model.load_manifest(bytes(files[name]))
         model.check_bundle_files(manifest, [n for n in files if n != name])
         t0 = time.perf_counter()
+        # (the key first: the default model's sessions are still opening in onnxruntime-web's worker)
+        key = persist.model_key(files[name], {n: b for n, b in files.items() if n != name})
         backend = await self._open_backend(manifest, files)
         session = self.session
         old = session.backend
-        key = persist.model_key(files[name], {n: b for n, b in files.items() if n != name})
         result = await session.set_model(manifest, backend, key)
         if old is not None and hasattr(old, "release"):
             await old.release()

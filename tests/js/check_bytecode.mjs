@@ -1,7 +1,9 @@
 // The build's engine zip (static/vendor/engine.zip) is what the worker's Python uses: unpacked
 // where PyScript unpacks it, it holds every file of py/pyscript.json (the same bytes) with its
 // bytecode; importing modules whose source is unchanged compiles nothing, and a module whose
-// source changed after the build is compiled afresh (hash-checked .pyc). Prints one JSON line.
+// source changed after the build is compiled afresh (hash-checked .pyc); the standard library's
+// modules it imports as it starts come from the build's archive of them, as bytecode
+// (py/intellimixer/precompiled.py). Prints one JSON line.
 //
 //   node tests/js/check_bytecode.mjs
 import { readFileSync } from "node:fs";
@@ -37,6 +39,16 @@ with open("${home}intellimixer/backends.py", "a") as f:
     f.write("\\n# changed after the build\\n")
 del sys.modules["intellimixer.backends"]
 import intellimixer.backends
-json.dumps({"compiled_unchanged": fresh, "compiled_after_change": compiled[len(fresh):]})
+# the standard library's modules the worker imports as it starts: from the build's archive, as bytecode
+from intellimixer import precompiled
+used = precompiled.use("${home}")
+stdlib = {}
+for name in ["pickle", "datetime", "dataclasses", "urllib.parse", "ipaddress", "wave", "platform", "numbers"]:
+    sys.modules.pop(name, None)
+    m = __import__(name, fromlist=["_"])
+    fns = [f for f in vars(m).values() if getattr(f, "__module__", None) == name and hasattr(f, "__code__")]
+    stdlib[name] = {"origin": m.__spec__.origin, "code_file": fns[0].__code__.co_filename if fns else None}
+json.dumps({"compiled_unchanged": fresh, "compiled_after_change": compiled[len(fresh):], "precompiled_used": used,
+            "archive": precompiled.archive_name(), "stdlib": stdlib, "stdlib_compiled": precompiled.compiled_from_source()})
 `));
 console.log(JSON.stringify({ ...out, listed: listed.length, differ }));
