@@ -67,7 +67,6 @@ export class Sessions extends EventTarget {
     super();
     Object.assign(this, { client, previews, history, model, onMap, busy });
     this.store = null;
-    this.opening = Store.open(); // (at once: the browser opens it while Python boots)
     this.id = null;        // the session this tab works in
     this.release = null;   // its lock
     this.created = 0;
@@ -98,7 +97,7 @@ export class Sessions extends EventTarget {
   // The store, and the last session back (when no other tab has it open). Sets
   // this.restoreFailed: the last session could not come back (it stays stored, named in the status).
   async start() {
-    this.store = await this.opening;
+    this.store = await Store.open();
     if (!this.store) { setStatus(msg("storage_unavailable"), "warn"); this.render(); return; }
     const [last] = await this.store.sessions();
     const release = last ? await holdLock(LOCK_PREFIX + last.id) : null;
