@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -133,13 +134,18 @@ WAIT_IDLE_JS = """
 
 
 # The floor for time to interactive: a page that only boots Pyodide in a module worker (as
-# the app does) and imports numpy from the same package folder, from the same server.
+# the app does) and imports numpy from the same package folder, from the same server: Pyodide
+# as npm ships it (the standard library as sources: `?stdlib=` names npm's archive, which the
+# build keeps as python_stdlib.stock.zip), or with the build's archive (sources and bytecode,
+# py/intellimixer/precompiled.py) when `?stdlib=` is empty.
 BARE_PATH = "/bench/bare.html"
 BARE_HTML = f"""<!doctype html><meta charset="utf-8"><title>bare Pyodide + numpy</title>
 <script type="module">
+const stdlib = new URLSearchParams(location.search).get("stdlib");
 const url = URL.createObjectURL(new Blob([`
   import {{ loadPyodide }} from "${{location.origin}}/static/vendor/pyodide/pyodide.mjs";
-  const py = await loadPyodide({{ indexURL: "${{location.origin}}/static/vendor/pyodide/" }});
+  const indexURL = "${{location.origin}}/static/vendor/pyodide/";
+  const py = await loadPyodide({{ indexURL, ...(${{JSON.stringify(stdlib || "")}} ? {{ stdLibURL: indexURL + ${{JSON.stringify(stdlib)}} }} : {{}}) }});
   const booted = performance.now();
   await py.loadPackage("${{location.origin}}/pyodide-packages/{NUMPY_WHEEL}", {{ checkIntegrity: false }});
   py.runPython("import numpy");
@@ -151,9 +157,19 @@ window.bare = new Promise((resolve) => {{ w.onmessage = () => resolve({{ ready_m
 </script>"""
 
 
-def _bare_boot(page, base_url: str) -> float:
-    """Navigation start -> numpy imported in a fresh worker's Pyodide, in ms."""
-    page.goto(base_url.rstrip("/") + BARE_PATH, wait_until="load")
+def stock_stdlib(root: Path = ROOT) -> str:
+    """The file name of npm's standard library archive in the build's Pyodide folder ('' if
+    the build kept none: then the bare page boots with the build's own)."""
+    try:
+        return json.loads((root / "static" / "vendor" / "runtime.json").read_text()).get("stdlib_stock", "")
+    except (OSError, ValueError):
+        return ""
+
+
+def _bare_boot(page, base_url: str, stdlib: str = "") -> float:
+    """Navigation start -> numpy imported in a fresh worker's Pyodide, in ms; ``stdlib``: the
+    standard library archive's file name in the Pyodide folder ('' for the default)."""
+    page.goto(base_url.rstrip("/") + BARE_PATH + "?stdlib=" + urllib.parse.quote(stdlib), wait_until="load")
     return float(page.evaluate("window.bare.then((r) => r.ready_ms)"))
 
 
@@ -209,7 +225,7 @@ class CountingServer:
                     log.append((self.path, getattr(self, "_bench_status", 200), n))
 
             def do_GET(self):
-                if self.path != BARE_PATH:
+                if self.path.split("?")[0] != BARE_PATH:
                     return super().do_GET()
                 body = BARE_HTML.encode()
                 self.send_response(200)
@@ -370,18 +386,22 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
             # --- time to interactive. Cold: a fresh browser profile (empty HTTP and code caches).
             # Warm: the same profile, a new tab (disk cache: a Playwright incognito context keeps
             # its cache in memory and does not keep the 9 and 14 MB .wasm files in it).
-            cold, warm, bare, downloads = [], [], [], None
+            cold, warm, bare, bare_built, downloads = [], [], [], [], None
+            stock = stock_stdlib()
             ctx = None
             for k in range(n_boots):
                 if ctx is not None:
                     ctx.close()
-                # the floor, in a fresh profile too (cold caches), just before the app's boots
-                ctx = p.chromium.launch_persistent_context(
-                    str(profile / f"bare{k}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = ctx.pages[0] if ctx.pages else ctx.new_page()
-                page.set_default_timeout(TIMEOUT_MS)
-                bare.append(_bare_boot(page, srv.url))
-                ctx.close()
+                # the floor, in a fresh profile too (cold caches), just before the app's boots:
+                # Pyodide as npm ships it, then (where the build keeps npm's archive beside its
+                # own) with the build's standard library archive, as the app boots it
+                for stdlib, into in ((stock, bare), ("", bare_built))[:2 if stock else 1]:
+                    ctx = p.chromium.launch_persistent_context(
+                        str(profile / f"bare{k}{into is bare_built}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                    page.set_default_timeout(TIMEOUT_MS)
+                    into.append(_bare_boot(page, srv.url, stdlib))
+                    ctx.close()
                 ctx = p.chromium.launch_persistent_context(
                     str(profile / f"boot{k}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                     viewport={"width": 1280, "height": 800})
@@ -406,11 +426,15 @@ def run(model_dir: Path, n_sources: int, n_clicks: int, packages_dir: Path, n_bo
                 w["bytes"] = sum(n for _, _, n in srv.since(mark))
                 warm.append(w)
                 log(f"  boot {k + 1}/{n_boots}: cold {cold[-1]['tti_ms']:.0f} ms, warm {w['tti_ms']:.0f} ms, "
-                    f"bare Pyodide + numpy {bare[-1]:.0f} ms")
+                    f"bare Pyodide + numpy {bare[-1]:.0f} ms"
+                    + (f" (with the build's standard library {bare_built[-1]:.0f} ms)" if bare_built else ""))
             out["tti_cold_ms"] = float(np.median([b["tti_ms"] for b in cold]))
             out["tti_warm_ms"] = float(np.median([b["tti_ms"] for b in warm]))
             out["bare_boot_ms"] = float(np.median(bare))
             out["bare_boot_all_ms"] = [round(b) for b in bare]
+            if bare_built:
+                out["bare_built_boot_ms"] = float(np.median(bare_built))
+                out["bare_built_boot_all_ms"] = [round(b) for b in bare_built]
             out["tti_cold_all_ms"] = [round(b["tti_ms"]) for b in cold]
             out["tti_warm_all_ms"] = [round(b["tti_ms"]) for b in warm]
             out["boot_timings_cold_ms"] = {k: round(v) for k, v in cold[len(cold) // 2]["timings"].items()}

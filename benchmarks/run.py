@@ -61,9 +61,14 @@ def table(nat: dict, web: dict | None, skipped: str | None) -> list[tuple[str, s
     bare = bare / 1000 if bare is not None else None
     r_tti = ratio(tti_c, bare)
     # its "native" column: a page that only boots Pyodide in a worker and imports numpy
-    rows.append(("time to interactive, cold (median; beside it: bare Pyodide + numpy)", _fmt(tti_c, " s"),
+    rows.append(("time to interactive, cold (median; beside it: bare Pyodide + numpy as npm ships it)", _fmt(tti_c, " s"),
                  _fmt(bare, " s"), _fmt(r_tti, "×"),
                  f"≤ {TARGET_TTI_RATIO:g}× bare Pyodide + numpy", _ok(None if r_tti is None else r_tti <= TARGET_TTI_RATIO)))
+    built = w.get("bare_built_boot_ms")
+    if built is not None:  # the same floor with the build's standard library archive (its bytecode), as the app has it
+        built /= 1000
+        rows.append(("  beside it: bare Pyodide + numpy with the build's standard library (bytecode)", _fmt(tti_c, " s"),
+                     _fmt(built, " s"), _fmt(ratio(tti_c, built), "×"), "reported", "–"))
     rows.append(("time to interactive, warm cache (median)", _fmt(tti_w, " s"), "–", "–", "reported", "–"))
     enc_w, enc_n = w.get("encode_s"), nat["decode_stft_encode_s"]
     rows.append((f"decode + STFT + encode, {nat['sources']} sources", _fmt(enc_w, " s"), _fmt(enc_n, " s"),

@@ -4,11 +4,6 @@ is cross-origin isolated and has two cores or more) and sends it ``imx_phase_sta
 makes the shared buffer, hands it to the page (which passes it to the Python worker) and
 serves runs for as long as the page lives: this worker does nothing else.
 """
-# ruff: noqa: E402 (precompiled.use() comes before the other imports)
-from intellimixer import precompiled
-
-precompiled.use()  # (first: numpy's standard-library modules, precompiled)
-
 from polyscript import xworker
 from pyodide.ffi import to_js
 

@@ -7,11 +7,6 @@ with its buffers transferred. The operations themselves are :class:`intellimixer
 methods; onnxruntime-web is :mod:`ortweb`. Each export is built from the protocol's operation
 table, so an operation the protocol lacks cannot be exported, nor one it lists be missing.
 """
-# ruff: noqa: E402 (precompiled.use() comes before the other imports)
-from intellimixer import precompiled
-
-precompiled.use()  # (first: the standard library's modules numpy and the engine import, precompiled)
-
 import asyncio
 import sys
 import time
@@ -22,7 +17,7 @@ from pyodide.ffi import to_js
 
 import js
 import ortweb
-from intellimixer import protocol
+from intellimixer import precompiled, protocol
 from intellimixer.strings import msg
 
 STATE = {"service": None, "config": {}, "ort": None, "threads": 1}

@@ -3,7 +3,7 @@
 // Copies only the files the app loads: Pyodide core, PyScript's dist (no source maps),
 // onnxruntime-web's WASM build (and its WebGPU and WebGL builds, loaded only where used).
 // Run with `npm ci && npm run build`.
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -107,8 +107,10 @@ const runtime = {
 // instead of one per file after Python is up. With each source its bytecode, compiled by the
 // Python the page runs (Pyodide's) and checked against the source by hash when imported: the
 // worker then skips compiling them at start-up (measured: importing the engine 218 -> 137 ms
-// in Pyodide), and a file whose source changed is compiled afresh, never used stale. Likewise
-// the standard library's modules it imports as it starts (py/intellimixer/precompiled.py).
+// in Pyodide), and a file whose source changed is compiled afresh, never used stale.
+// Likewise the standard library: Pyodide's archive holds sources only, and the page's Pyodide
+// mounts one with the bytecode of what its start, numpy and the engine import beside them
+// (py/intellimixer/precompiled.py; npm's stays beside it as python_stdlib.stock.zip).
 const { loadPyodide } = await import(join(nm, "pyodide", "pyodide.mjs"));
 const py = await loadPyodide({ indexURL: join(nm, "pyodide") + "/" });
 py.FS.mkdirTree("/src");
@@ -118,8 +120,15 @@ py.mountNodeFS("/out", out);
 const targets = Object.values(JSON.parse(readFileSync(join(root, "py", "pyscript.json"), "utf8")).files)
   .map((f) => f.replace(/^\.\//, ""));
 runtime.engine = "engine.zip";
+runtime.stdlib_stock = "python_stdlib.stock.zip";
+renameSync(join(out, "pyodide", "python_stdlib.zip"), join(out, "pyodide", runtime.stdlib_stock));
 py.runPython(`
-import json, os, py_compile, sys, zipfile
+import sys
+sys.path.insert(0, "/src")
+from intellimixer import precompiled
+stdlib = next(p for p in sys.path if p.endswith(".zip"))  # npm's archive, as Pyodide mounts it
+precompiled.write_stdlib(stdlib, "/out/pyodide/python_stdlib.zip", modules=precompiled.started_modules(stdlib))
+import json, os, py_compile, zipfile
 with zipfile.ZipFile("/out/engine.zip", "w", zipfile.ZIP_DEFLATED) as z:
     for rel in json.loads(${JSON.stringify(JSON.stringify(targets))}):
         z.write("/src/" + rel, rel)
@@ -130,13 +139,8 @@ with zipfile.ZipFile("/out/engine.zip", "w", zipfile.ZIP_DEFLATED) as z:
         py_compile.compile("/src/" + rel, cfile="/tmp/x.pyc", dfile="/home/pyodide/" + rel, doraise=True,
                            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
         z.write("/tmp/x.pyc", pyc)
-    # the standard library's modules the worker imports as it starts, precompiled (intellimixer.precompiled)
-    sys.path.insert(0, "/src")
-    from intellimixer import precompiled
-    stdlib = next(p for p in sys.path if p.endswith(".zip"))
-    precompiled.write_zip(stdlib, "/tmp/" + precompiled.archive_name())
-    z.write("/tmp/" + precompiled.archive_name(), precompiled.archive_name())
 `);
+total += statSync(join(out, "pyodide", "python_stdlib.zip")).size;
 total += statSync(join(out, "engine.zip")).size;
 // What a first visit downloads, in bytes, so the boot can say it up front: the sound engine
 // (Pyodide and the app's modules; numpy comes from the package base, its size unknown here),

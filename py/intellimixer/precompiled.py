@@ -1,90 +1,105 @@
-"""Python's own modules that the worker imports as it starts, as bytecode the build compiled.
+"""The standard library the page's Pyodide runs, with its bytecode: what the build writes.
 
-Pyodide's standard library (``python313.zip``) holds sources only, so each start compiled the
-modules numpy and the engine import (``pickle``, ``datetime``, ``dataclasses``,
-``urllib.parse`` with ``ipaddress``, ...) afresh: measured in Pyodide 0.28.3 under node, 2-core
-machine, 2026-12-03, importing numpy took 183-202 ms and the engine 189-196 ms from sources,
-125-139 ms and 104-114 ms from bytecode. The build (``scripts/build_static.mjs``) writes
-:func:`write_zip`'s archive into the worker's ``engine.zip``; each worker calls :func:`use`
-first of all.
+Pyodide's standard library (``python_stdlib.zip`` from npm, mounted as ``/lib/python313.zip``)
+holds sources only, so every start compiled each module it imports afresh: Pyodide's own start
+(``asyncio``, ``typing``, ``inspect``, ``pathlib``, ``zipfile``, ... 119 modules), then those
+numpy and the engine import (``pickle``, ``datetime``, ``dataclasses``, ``urllib.parse`` with
+``ipaddress``, ...). Measured on the 2-core machine, 2026-12-04: Pyodide's start under node
+took 1.58-1.63 s from sources and 0.66-0.70 s with bytecode; the app's cold boot in headless
+Chromium 3.87 s against 2.83 s, its Python up at 3.16 against 1.85 s (medians of 5, interleaved).
 
-The archive holds each module's source and its bytecode checked against that source by hash,
-as the interpreter that runs it compiled it: a source that differs is compiled afresh, never
-run stale, and under any other Python (CPython: the tests, the CLI) the archive is not there.
+The build (``scripts/build_static.mjs``, in Pyodide's own Python) writes
+:func:`write_stdlib`'s archive as ``static/vendor/pyodide/python_stdlib.zip``, the one the page's
+Pyodide mounts: npm's archive entry for entry (the same bytes), and beside each module Pyodide's
+start imports (:func:`started_modules`, found as the build's Pyodide starts) and each module of
+the packages in :data:`MODULES`, its bytecode as that interpreter compiled it, checked against
+the source by hash when imported: a source that differs is compiled afresh, never run stale.
+npm's archive stays beside it as ``python_stdlib.stock.zip`` (the benchmark's bare Pyodide).
 """
 from __future__ import annotations
 
 import os
 import sys
 
-# What numpy and the engine import from the standard library as the worker starts that
-# Pyodide's own start has not imported already; a package comes whole (a module of it left
-# out could not be imported). tests/browser/test_boot.py checks that nothing else is compiled.
-MODULES = ("_compat_pickle", "ctypes", "dataclasses", "datetime", "hashlib", "ipaddress", "numbers",
-           "pickle", "platform", "urllib", "wave")
-
-_STATE = {"before": None, "zip": None}
-
-
-def archive_name() -> str:
-    """The archive's file name, tied to the bytecode's interpreter (e.g. ``stdlib-cpython-313.zip``)."""
-    return f"stdlib-{sys.implementation.cache_tag}.zip"
+# What a page's worker imports from the standard library as it starts beyond what Pyodide's own
+# start imports (under node, at build time): Pyodide's package loader installing numpy's wheel
+# and PyScript unpacking the engine's zip (``email``, ``encodings.cp437``, ``importlib.metadata``,
+# ``tarfile``), then numpy and the engine. A package comes whole. The boot reply's
+# `stdlib_compiled` (:func:`compiled_from_source`) names any module still compiled from source
+# (tests/browser/test_workflow.py checks there is none).
+MODULES = ("__future__", "_compat_pickle", "ctypes", "dataclasses", "datetime", "email", "encodings.cp437",
+           "hashlib", "importlib.metadata", "ipaddress", "numbers", "pickle", "platform", "tarfile", "urllib",
+           "wave")
 
 
-def write_zip(stdlib_zip: str, out: str, modules=MODULES) -> list[str]:
-    """Write ``modules`` of the standard library archive ``stdlib_zip`` (sources) to the zip
-    ``out``: each source and its bytecode (hash-checked ``.pyc``, named as Python looks for it
-    in an archive) compiled by this interpreter, with the file names of the original so that
-    tracebacks read as before. Returns the archive's entry names."""
+def module_name(entry: str) -> str:
+    """The module an archive entry holds: ``json/__init__.py`` -> ``json``, ``a/b.py`` -> ``a.b``."""
+    name = entry[:-3].replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def started_modules(stdlib_zip: str) -> list[str]:
+    """The modules this interpreter has imported from ``stdlib_zip``'s sources so far, by
+    name (a frozen module under another name, by the name of its source)."""
+    root = stdlib_zip.rstrip("/") + "/"
+    out = set()
+    for module in list(sys.modules.values()):
+        origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
+        if origin.startswith(root) and origin.endswith(".py"):
+            out.add(module_name(origin[len(root):]))
+    return sorted(out)
+
+
+def write_stdlib(stdlib_zip: str, out: str, modules=(), packages=MODULES) -> list[str]:
+    """Write the archive ``out``: every entry of ``stdlib_zip`` as it is, and beside the source
+    of each of ``modules`` and of every module of ``packages`` (whole) its hash-checked
+    bytecode, named as Python looks for it in an archive (``json/__init__.pyc``), compiled by
+    this interpreter with the source's own file name (as mounted: ``stdlib_zip``), so that
+    tracebacks read as before. Raises ValueError for a module or package the archive lacks.
+    Returns the bytecode's entry names."""
     import py_compile
     import tempfile
     import zipfile
 
+    def wanted(name):
+        return name in modules or any(name == p or name.startswith(p + ".") for p in packages)
+
     written = []
     with zipfile.ZipFile(stdlib_zip) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst, \
             tempfile.TemporaryDirectory() as tmp:
-        names = [n for n in src.namelist() if n.endswith(".py")]
-        for module in modules:
-            top = module.replace(".", "/")
-            chosen = [n for n in names if n == top + ".py" or n.startswith(top + "/")]
-            if not chosen:
-                raise ValueError(f"{module}: not in {stdlib_zip}")
-            for name in chosen:
-                source = os.path.join(tmp, "m.py")
-                with open(source, "wb") as f:
-                    f.write(src.read(name))
-                pyc = os.path.join(tmp, "m.pyc")
-                py_compile.compile(source, cfile=pyc, dfile=os.path.join(stdlib_zip, name), doraise=True,
-                                   invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
-                dst.write(source, name)
-                dst.write(pyc, name[:-3] + ".pyc")
-                written += [name, name[:-3] + ".pyc"]
+        infos = src.infolist()
+        names = {i.filename for i in infos}
+        found = {module_name(n) for n in names if n.endswith(".py")}
+        missing = [m for m in modules if m not in found]
+        missing += [p for p in packages if not any(m == p or m.startswith(p + ".") for m in found)]
+        if missing:
+            raise ValueError(f"not in {stdlib_zip}: {', '.join(missing)}")
+        for info in infos:
+            data = src.read(info.filename)
+            dst.writestr(info, data, compress_type=info.compress_type)
+            if (not info.filename.endswith(".py") or info.filename[:-3] + ".pyc" in names
+                    or not wanted(module_name(info.filename))):
+                continue
+            source, pyc = os.path.join(tmp, "m.py"), os.path.join(tmp, "m.pyc")
+            with open(source, "wb") as f:
+                f.write(data)
+            py_compile.compile(source, cfile=pyc, dfile=os.path.join(stdlib_zip, info.filename), doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+            pyc_info = zipfile.ZipInfo(info.filename[:-3] + ".pyc", date_time=info.date_time)
+            with open(pyc, "rb") as f:
+                dst.writestr(pyc_info, f.read(), compress_type=zipfile.ZIP_DEFLATED)
+            written.append(pyc_info.filename)
     return written
 
 
-def use(folder: str = ".") -> bool:
-    """Put the archive in ``folder`` (if there is one for this interpreter) on ``sys.path``
-    just before the standard library's own archive. Returns whether it did."""
-    path = os.path.abspath(os.path.join(folder, archive_name()))
-    _STATE["before"] = set(sys.modules)
-    if not os.path.isfile(path):
-        return False
-    if path not in sys.path:
-        at = next((i for i, p in enumerate(sys.path) if p.endswith(".zip") and p != path), len(sys.path))
-        sys.path.insert(at, path)
-    _STATE["zip"] = path
-    return True
-
-
 def compiled_from_source() -> list[str]:
-    """The standard library's modules imported since :func:`use` that came from sources (the
-    standard library's own archive), i.e. that the build's archive should hold."""
-    if _STATE["before"] is None:
-        return []
-    stdlib = [p for p in sys.path if p.endswith(".zip") and p != _STATE["zip"]]
+    """The modules imported so far from a standard library archive on ``sys.path`` that were
+    compiled from their sources (no bytecode beside them: ones the build's list misses).
+    Empty under CPython, whose standard library is no archive."""
+    archives = [p.rstrip("/") + "/" for p in sys.path if p.endswith(".zip")]
     out = []
     for name, module in list(sys.modules.items()):
         origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
-        if name not in _STATE["before"] and any(origin.startswith(z + os.sep) for z in stdlib):
+        if origin.endswith(".py") and any(origin.startswith(a) for a in archives):
             out.append(name)
     return sorted(out)
