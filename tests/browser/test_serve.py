@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from browser_util import ROOT, Served
+from browser_util import ROOT, Served, serve
 
 
 def get(url):
@@ -107,3 +107,24 @@ def test_cli_prints_url_and_serves(vendor_built):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_burst_of_connections_waits_in_the_backlog(vendor_built):
+    """Connections made before the server accepts any all complete their handshake at once (a
+    backlog of 5 would leave the rest to the kernel's retry, a second later each)."""
+    import socket
+
+    httpd = serve.make_server(port=0, quiet=True)
+    try:
+        host, port = httpd.server_address[:2]
+        socks = []
+        for _ in range(40):
+            s = socket.socket()
+            s.settimeout(0.5)
+            s.connect((host, port))  # completes from the listen backlog, nothing accepted yet
+            socks.append(s)
+        assert len(socks) == 40
+    finally:
+        for s in socks:
+            s.close()
+        httpd.server_close()
