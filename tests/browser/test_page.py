@@ -84,10 +84,12 @@ def test_the_boot_says_what_it_downloads_and_its_bar_moves(page, app_url_no_nump
     page.wait_for_function("(t) => document.getElementById('status-message').textContent === t", arg=first)
     assert "Pyodide" not in first and "MB" in first
     seen = []
-    for _ in range(12):
-        seen.append(page.evaluate("(() => { const p = document.getElementById('progress'); return [p.value, p.max]; })()"))
-        if page.inner_text("#status-message") != first:
+    for _ in range(12):  # (the bar and the sentence read together: the step may end in between)
+        v, m, text = page.evaluate("(() => { const p = document.getElementById('progress');"
+                                   " return [p.value, p.max, document.getElementById('status-message').textContent]; })()")
+        if text != first:
             break
+        seen.append([v, m])
         time.sleep(0.15)
     values = [v for v, _ in seen]
     total = sizes["engine"] + sizes["onnx"] + sizes["model"]
