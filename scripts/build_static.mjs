@@ -127,7 +127,7 @@ import sys
 sys.path.insert(0, "/src")
 from intellimixer import precompiled
 stdlib = next(p for p in sys.path if p.endswith(".zip"))  # npm's archive, as Pyodide mounts it
-precompiled.write_stdlib(stdlib, "/out/pyodide/python_stdlib.zip", modules=precompiled.started_modules(stdlib))
+precompiled.write_stdlib(stdlib, "/out/pyodide/python_stdlib.zip", modules=precompiled.compiled_from_source())
 import json, os, py_compile, zipfile
 with zipfile.ZipFile("/out/engine.zip", "w", zipfile.ZIP_DEFLATED) as z:
     for rel in json.loads(${JSON.stringify(JSON.stringify(targets))}):

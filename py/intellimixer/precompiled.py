@@ -11,7 +11,7 @@ Chromium 3.87 s against 2.83 s, its Python up at 3.16 against 1.85 s (medians of
 The build (``scripts/build_static.mjs``, in Pyodide's own Python) writes
 :func:`write_stdlib`'s archive as ``static/vendor/pyodide/python_stdlib.zip``, the one the page's
 Pyodide mounts: npm's archive entry for entry (the same bytes), and beside each module Pyodide's
-start imports (:func:`started_modules`, found as the build's Pyodide starts) and each module of
+start imports (:func:`compiled_from_source` as the build's Pyodide starts) and each module of
 the packages in :data:`MODULES`, its bytecode as that interpreter compiled it, checked against
 the source by hash when imported: a source that differs is compiled afresh, never run stale.
 npm's archive stays beside it as ``python_stdlib.stock.zip`` (the benchmark's bare Pyodide).
@@ -36,18 +36,6 @@ def module_name(entry: str) -> str:
     """The module an archive entry holds: ``json/__init__.py`` -> ``json``, ``a/b.py`` -> ``a.b``."""
     name = entry[:-3].replace("/", ".")
     return name[: -len(".__init__")] if name.endswith(".__init__") else name
-
-
-def started_modules(stdlib_zip: str) -> list[str]:
-    """The modules this interpreter has imported from ``stdlib_zip``'s sources so far, by
-    name (a frozen module under another name, by the name of its source)."""
-    root = stdlib_zip.rstrip("/") + "/"
-    out = set()
-    for module in list(sys.modules.values()):
-        origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
-        if origin.startswith(root) and origin.endswith(".py"):
-            out.add(module_name(origin[len(root):]))
-    return sorted(out)
 
 
 def write_stdlib(stdlib_zip: str, out: str, modules=(), packages=MODULES) -> list[str]:
@@ -94,12 +82,15 @@ def write_stdlib(stdlib_zip: str, out: str, modules=(), packages=MODULES) -> lis
 
 def compiled_from_source() -> list[str]:
     """The modules imported so far from a standard library archive on ``sys.path`` that were
-    compiled from their sources (no bytecode beside them: ones the build's list misses).
-    Empty under CPython, whose standard library is no archive."""
+    compiled from their sources (no bytecode beside them), named by their source (a module
+    under another name too, such as ``os.path``, once): at build time, under npm's archive,
+    what Pyodide's start imports; in the page, what the build's list misses. Empty under
+    CPython, whose standard library is no archive."""
     archives = [p.rstrip("/") + "/" for p in sys.path if p.endswith(".zip")]
-    out = []
-    for name, module in list(sys.modules.items()):
+    out = set()
+    for module in list(sys.modules.values()):
         origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
-        if origin.endswith(".py") and any(origin.startswith(a) for a in archives):
-            out.append(name)
+        for archive in archives:
+            if origin.startswith(archive) and origin.endswith(".py"):
+                out.add(module_name(origin[len(archive):]))
     return sorted(out)

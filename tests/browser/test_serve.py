@@ -115,9 +115,9 @@ def test_a_burst_of_connections_waits_in_the_backlog(vendor_built):
     import socket
 
     httpd = serve.make_server(port=0, quiet=True)
+    socks = []
     try:
         host, port = httpd.server_address[:2]
-        socks = []
         for _ in range(40):
             s = socket.socket()
             s.settimeout(0.5)
